@@ -2,7 +2,6 @@
 discriminative (layer-wise) learning rates."""
 from __future__ import annotations
 
-import types
 from typing import Sequence
 
 from torch import nn
@@ -11,14 +10,14 @@ BATCHNORM_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
 def freeze(module: nn.Module) -> nn.Module:
-    """Stop gradients for every parameter of ``module``."""
+    """Stop gradients for every parameter of ``module`` (train/eval mode untouched); returns ``module``."""
     for p in module.parameters():
         p.requires_grad_(False)
     return module
 
 
 def unfreeze(module: nn.Module) -> nn.Module:
-    """Let every parameter of ``module`` train."""
+    """Let every parameter of ``module`` train (train/eval mode untouched); returns ``module``."""
     for p in module.parameters():
         p.requires_grad_(True)
     return module
@@ -29,17 +28,27 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def _stay_in_eval(self: nn.Module, mode: bool = True) -> nn.Module:
-    return nn.Module.train(self, False)
+class _StayInEval:
+    """A BatchNorm layer's ``train`` replacement that keeps it in eval mode (picklable, unlike a bound method)."""
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __call__(self, mode: bool = True) -> nn.Module:
+        return nn.Module.train(self.module, False)
 
 
 def freeze_batchnorm(model: nn.Module) -> nn.Module:
-    """Every BatchNorm layer: running statistics fixed (eval mode, kept through later ``model.train()``)
-    and affine parameters frozen."""
+    """Every BatchNorm layer (1d/2d/3d and subclasses such as timm's ``BatchNormAct2d``): running statistics
+    fixed (eval mode, kept through later ``model.train()`` calls) and affine parameters frozen; returns ``model``.
+
+    ``unfreeze``/``freeze_stages`` afterwards make the affine parameters trainable again (the statistics stay
+    fixed): call this again after them. ``deepcopy``, ``state_dict`` and ``torch.save`` work as usual.
+    """
     for m in model.modules():
         if isinstance(m, BATCHNORM_TYPES):
             freeze(m)
-            m.train = types.MethodType(_stay_in_eval, m)
+            m.train = _StayInEval(m)
             m.eval()
     return model
 

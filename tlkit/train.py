@@ -100,6 +100,8 @@ def fit(
     desc: str = "fit",
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``epochs``; ``loss_fn(model, x, y) -> (loss, logits)`` (extra penalties go there).
+    Batches may carry extra tensors after ``(x, y)`` (e.g. cached teacher logits); they are passed on:
+    ``loss_fn(model, x, y, *extra)``.
 
     Returns the history: per epoch ``train_loss``, ``train_acc``, ``seconds`` and, with a ``val_loader``,
     ``val_loss`` and ``val_acc``. ``scheduler.step()`` runs once per epoch. ``fit`` calls ``model.train()`` at each epoch start, so
@@ -116,10 +118,10 @@ def fit(
         total = torch.zeros((), device=dev)
         correct = torch.zeros((), device=dev)
         n = 0
-        for x, y in train_loader:
-            x, y = _to(x, dev), y.to(dev)
+        for x, y, *extra in train_loader:
+            x, y, extra = _to(x, dev), y.to(dev), [_to(e, dev) for e in extra]
             with _autocast(dev):
-                loss, logits = loss_fn(model, x, y)
+                loss, logits = loss_fn(model, x, y, *extra)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
