@@ -149,10 +149,15 @@ def test_two_heads():
     torch.testing.assert_close(backbone(x), old)
 
 
-def test_fit_passes_extra_batch_tensors():
-    """tlkit.train.fit: tensors after (x, y) in a batch reach loss_fn (LwF's cached teacher logits)."""
-    from torch.utils.data import DataLoader, TensorDataset
+def test_penalties_with_nothing_to_penalise_are_zero_tensors():
+    net = tiny_net()
+    for pen in (ewc_penalty(net, {}, snapshot(net), 2.0), l2sp_penalty(net, {}, 2.0)):
+        assert torch.is_tensor(pen) and pen.ndim == 0 and pen.item() == 0.0
 
+
+def test_fit_passes_extra_batch_tensors_to_the_step_function():
+    """tlkit.train.fit: tensors after (x, y) in a batch reach the step function (LwF's cached teacher logits)."""
+    from tlkit.data import loader
     from tlkit.train import fit
 
     torch.manual_seed(0)
@@ -160,12 +165,13 @@ def test_fit_passes_extra_batch_tensors():
     x, y, extra = torch.randn(8, 3), torch.randint(0, 2, (8,)), torch.arange(8.0)
     seen = []
 
-    def loss_fn(model, xb, yb, eb):
+    def step(model, batch, progress):
+        xb, yb, eb = batch
         seen.append(eb.tolist())
         logits = model(xb)
-        return F.cross_entropy(logits, yb), logits
+        return F.cross_entropy(logits, yb), logits, yb, {"extra": eb.mean()}
 
-    history = fit(net, DataLoader(TensorDataset(x, y, extra), batch_size=4), torch.optim.SGD(net.parameters(), lr=0.1),
-                  1, loss_fn=loss_fn, progress=False)
+    history = fit(net, loader(x, y, extra, batch_size=4), torch.optim.SGD(net.parameters(), lr=0.1), 1,
+                  step_fn=step, progress=False)
     assert seen == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]
-    assert len(history["train_loss"]) == 1
+    assert history["extra"] == [pytest.approx(3.5)] and len(history["train_loss"]) == 1

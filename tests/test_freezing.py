@@ -2,6 +2,7 @@
 import copy
 import io
 import math
+import pickle
 
 import pytest
 import torch
@@ -61,17 +62,18 @@ def test_freeze_batchnorm_survives_train_and_uses_running_stats():
     assert torch.allclose(bns[0](x), ref)
 
 
-def test_freeze_batchnorm_timm_subclass_deepcopy_and_save():
+def test_freeze_batchnorm_timm_subclass_deepcopy_pickle_and_save():
     net = nn.Sequential(nn.Conv2d(3, 4, 1), BatchNormAct2d(4))
     freeze_batchnorm(net)
     buffer = io.BytesIO()
     torch.save(net, buffer)
     buffer.seek(0)
-    for model in (net, copy.deepcopy(net), torch.load(buffer, weights_only=False)):
+    for model in (net, copy.deepcopy(net), torch.load(buffer, weights_only=False), pickle.loads(pickle.dumps(net))):
         model.train()
         mean = model[1].running_mean.clone()
         model(torch.randn(2, 3, 5, 5))
         assert not model[1].training and torch.equal(model[1].running_mean, mean)
+        assert model[1].train.module is model[1]  # a copy's BatchNorm keeps itself in eval mode, not the original
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 4])

@@ -68,9 +68,9 @@ def random_patches(n: int, seed: int, size: int = 28) -> np.ndarray:
 
 
 def blend_mnist_m(digits: np.ndarray, patches: np.ndarray) -> np.ndarray:
-    """MNIST-M blend (Ganin & Lempitsky): ``|patch - 255 * (digit > 0)|`` per channel, uint8."""
-    ink = (digits > 0).astype(np.int16)[..., None] * 255
-    return np.abs(patches.astype(np.int16) - ink).astype(np.uint8)
+    """MNIST-M blend (Ganin & Lempitsky): ``|patch - 255 * (digit > 0)|`` per channel, uint8 N x H x W x 3."""
+    ink = (np.asarray(digits) > 0).astype(np.int16)[..., None] * 255     # N x H x W x 1: broadcasts over channels
+    return np.abs(np.asarray(patches).astype(np.int16) - ink).astype(np.uint8)
 
 
 @lru_cache(maxsize=2)
@@ -113,13 +113,63 @@ def hymenoptera(split: str = "train") -> tuple[list[Path], np.ndarray]:
     return paths, np.array(labels, dtype=np.int64)
 
 
-def loader(x, y, batch_size: int = 64, shuffle: bool = False, seed: int = 0) -> torch.utils.data.DataLoader:
-    """A DataLoader over in-memory tensors (arrays are converted); shuffling is seeded."""
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
-    gen = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=gen
-    )
+class Batches:
+    """Mini-batches over in-memory tensors of one length: each iteration is one pass (reshuffled with a seeded
+    generator when ``shuffle``); with ``flip`` each image of the first tensor (N x C x H x W) is mirrored left-right
+    with probability 1/2 (a fresh copy, the stored images untouched). ``len()`` is the number of batches per pass."""
+
+    def __init__(self, *tensors, batch_size: int = 64, shuffle: bool = False, seed: int = 0, flip: bool = False,
+                 drop_last: bool = False):
+        if not tensors:
+            raise ValueError("Batches needs at least one tensor")
+        self.tensors = tuple(torch.as_tensor(t) for t in tensors)
+        lengths = {len(t) for t in self.tensors}
+        if len(lengths) != 1:
+            raise ValueError(f"tensors of different lengths: {[len(t) for t in self.tensors]}")
+        self.n, self.batch_size, self.shuffle, self.flip, self.drop_last = lengths.pop(), batch_size, shuffle, flip, drop_last
+        if drop_last and self.n < batch_size:
+            raise ValueError(f"need at least batch_size={batch_size} samples, got {self.n}")
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else torch.arange(self.n)
+        for i in range(len(self)):
+            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+            batch = [t[idx] for t in self.tensors]
+            if self.flip:
+                mirror = torch.rand(len(idx), generator=self.generator) < 0.5
+                batch[0][mirror] = batch[0][mirror].flip(-1)
+            yield tuple(batch)
+
+
+def loader(*tensors, batch_size: int = 64, shuffle: bool = False, seed: int = 0, flip: bool = False,
+           drop_last: bool = False) -> Batches:
+    """:class:`Batches` over in-memory arrays or tensors (any number of them, e.g. x, y, teacher logits)."""
+    return Batches(*tensors, batch_size=batch_size, shuffle=shuffle, seed=seed, flip=flip, drop_last=drop_last)
+
+
+def endless(batches):
+    """The batches of pass after pass, for ever."""
+    while True:
+        yield from batches
+
+
+class Paired:
+    """One pass of ``first`` per iteration, each batch joined with the next batch of ``second`` (cycled
+    endlessly): DANN's labelled source with its unlabelled target. Yields ``(*first_batch, *second_batch)``."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, endless(second)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __iter__(self):
+        for batch in self.first:
+            yield (*batch, *next(self.second))
 
 
 def subset(n: int | None, total: int, seed: int = 0) -> np.ndarray:
@@ -127,3 +177,45 @@ def subset(n: int | None, total: int, seed: int = 0) -> np.ndarray:
     if n is None or n >= total:
         return np.arange(total)
     return np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
+
+
+def per_class(labels, k: int | None, seed: int = 0) -> np.ndarray:
+    """``k`` random indices of each class of ``labels`` (all of a class when k is None or larger), sorted."""
+    rng, labels, chosen = np.random.default_rng(seed), np.asarray(labels), []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        chosen.extend(idx if k is None or k >= len(idx) else rng.choice(idx, k, replace=False))
+    return np.sort(np.array(chosen, dtype=np.int64))
+
+
+def digit_inputs(images, mean=None, std=None, scale: float = 255.0) -> torch.Tensor:
+    """Digit images (uint8 N x H x W grey, or N x H x W x 3) -> float32 N x 3 x H x W: grey replicated to 3
+    channels, divided by ``scale``, then standardised per channel with ``mean``/``std`` (3 values each; default
+    none). One pipeline for every digit domain (MNIST, MNIST-M, USPS)."""
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32) / scale
+    if x.ndim == 3:
+        x = x.unsqueeze(-1).expand(-1, -1, -1, 3)
+    x = x.permute(0, 3, 1, 2)
+    if mean is not None:
+        x = (x - torch.as_tensor(mean).view(1, 3, 1, 1)) / torch.as_tensor(std).view(1, 3, 1, 1)
+    return x.contiguous()
+
+
+def channel_stats(*image_sets) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std (of values in 0..1) over the pooled digit image sets."""
+    pooled = torch.cat([digit_inputs(s).transpose(0, 1).reshape(3, -1) for s in image_sets], 1)
+    return pooled.mean(1), pooled.std(1)
+
+
+def few_labels(labels, per_class: int, generator: torch.Generator) -> torch.Tensor:
+    """Indices into ``labels`` with exactly ``per_class`` of every class present, drawn without replacement with
+    ``generator`` (the same seed gives the same indices); an int64 tensor, sorted ascending. ValueError naming the
+    class when a class has fewer than ``per_class`` examples."""
+    labels = torch.as_tensor(np.asarray(labels))
+    chosen = []
+    for c in torch.unique(labels).tolist():
+        idx = torch.nonzero(labels == c).flatten()
+        if len(idx) < per_class:
+            raise ValueError(f"class {c} has only {len(idx)} examples, {per_class} requested")
+        chosen.append(idx[torch.randperm(len(idx), generator=generator)[:per_class]])
+    return torch.sort(torch.cat(chosen)).values

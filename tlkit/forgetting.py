@@ -12,31 +12,29 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from .models import Wrapper, pooled_features
 
-class TwoHeads(nn.Module):
+
+class TwoHeads(Wrapper):
     """A pretrained classifier that keeps its old head and grows a new one on the same pooled features.
 
-    ``backbone`` is a timm model with ``forward_features``, ``forward_head(pre_logits=True)`` and its original
+    ``backbone`` is any timm-interface model (EfficientNet or :class:`tlkit.models.DigitNet`) with its original
     classifier; it stays a complete old-task classifier (``model.backbone(x)`` -> old logits).
     ``model(x)`` returns the new head's logits (so ``tlkit.train.fit``/``evaluate`` work on the new task);
     ``model.both(x)`` returns ``(old_logits, new_logits)`` from one pass through the trunk.
     """
 
     def __init__(self, backbone: nn.Module, num_classes: int):
-        super().__init__()
-        self.backbone = backbone
+        super().__init__(backbone)
         self.new_head = nn.Linear(backbone.num_features, num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The pooled feature vector both heads read."""
-        return self.backbone.forward_head(self.backbone.forward_features(x), pre_logits=True)
+    def get_classifier(self) -> nn.Module:
+        return self.new_head
 
     def both(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        f = self.features(x)
+        """(old logits, new logits) from one pass through the trunk."""
+        f = pooled_features(self, x)
         return self.backbone.get_classifier()(f), self.new_head(f)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.new_head(self.features(x))
 
 
 def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -48,9 +46,9 @@ def fisher_diagonal(model: nn.Module, inputs: torch.Tensor, targets: torch.Tenso
                     batch_size: int = 32) -> dict[str, torch.Tensor]:
     """The diagonal empirical Fisher of ``model``'s cross-entropy on (``inputs``, ``targets``).
 
-    For each trainable parameter: the mean over samples of the squared gradient of that sample's own loss
-    (per-sample gradients with ``torch.func.vmap``; the square of a batch-mean gradient is a different and
-    much smaller quantity). Computed in eval mode (BatchNorm running statistics, no dropout), ``batch_size``
+    For each trainable parameter: the mean over samples of the squared gradient of that sample's own loss at its
+    observed label (per-sample gradients with ``torch.func.vmap``). Squaring the gradient of the batch-mean loss
+    instead (the batch-mean bug) gives a different and much smaller quantity. Computed in eval mode (BatchNorm running statistics, no dropout), ``batch_size``
     samples at a time; the model's parameters and train/eval mode are left as they were.
     """
     dev = next(model.parameters()).device
@@ -76,24 +74,25 @@ def fisher_diagonal(model: nn.Module, inputs: torch.Tensor, targets: torch.Tenso
     return {n: f / len(inputs) for n, f in fisher.items()}
 
 
-def _total(model: nn.Module, names, term) -> torch.Tensor:
-    params = dict(model.named_parameters())
-    out = torch.zeros((), device=next(model.parameters()).device)
-    for n in names:
-        out = out + term(n, params[n])
-    return out
-
-
 def ewc_penalty(model: nn.Module, fisher: dict[str, torch.Tensor], anchor: dict[str, torch.Tensor],
                 lam: float) -> torch.Tensor:
-    """EWC: ``lam / 2 * sum_i F_i * (theta_i - anchor_i)**2`` over the parameters named in ``fisher``."""
-    return lam / 2 * _total(model, fisher, lambda n, p: (fisher[n] * (p - anchor[n]).pow(2)).sum())
+    """EWC: ``lam / 2 * sum_i F_i * (theta_i - anchor_i)**2`` over the parameters named in ``fisher``; a scalar
+    tensor on the model's device that back-propagates into those parameters."""
+    params = dict(model.named_parameters())
+    total = torch.zeros((), device=next(model.parameters()).device)
+    for n, f in fisher.items():
+        total = total + (f * (params[n] - anchor[n]) ** 2).sum()
+    return lam / 2 * total
 
 
 def l2sp_penalty(model: nn.Module, anchor: dict[str, torch.Tensor], alpha: float) -> torch.Tensor:
-    """L2-SP: ``alpha / 2 * sum ||theta - anchor||**2`` over the parameters named in ``anchor``
-    (weight decay towards the starting point instead of towards zero)."""
-    return alpha / 2 * _total(model, anchor, lambda n, p: (p - anchor[n]).pow(2).sum())
+    """L2-SP: ``alpha / 2 * sum ||theta - anchor||**2`` over the parameters named in ``anchor`` (weight decay
+    towards the starting point instead of towards zero); a scalar tensor that back-propagates."""
+    params = dict(model.named_parameters())
+    total = torch.zeros((), device=next(model.parameters()).device)
+    for n, a in anchor.items():
+        total = total + ((params[n] - a) ** 2).sum()
+    return alpha / 2 * total
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float) -> torch.Tensor:

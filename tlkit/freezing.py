@@ -6,8 +6,6 @@ from typing import Sequence
 
 from torch import nn
 
-BATCHNORM_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
-
 
 def freeze(module: nn.Module) -> nn.Module:
     """Stop gradients for every parameter of ``module`` (train/eval mode untouched); returns ``module``."""
@@ -31,10 +29,10 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 class _StayInEval:
     """A BatchNorm layer's ``train`` replacement that keeps it in eval mode (picklable, unlike a bound method)."""
 
-    def __init__(self, module: nn.Module):
+    def __init__(self, module):
         self.module = module
 
-    def __call__(self, mode: bool = True) -> nn.Module:
+    def __call__(self, mode=True):
         return nn.Module.train(self.module, False)
 
 
@@ -43,10 +41,11 @@ def freeze_batchnorm(model: nn.Module) -> nn.Module:
     fixed (eval mode, kept through later ``model.train()`` calls) and affine parameters frozen; returns ``model``.
 
     ``unfreeze``/``freeze_stages`` afterwards make the affine parameters trainable again (the statistics stay
-    fixed): call this again after them. ``deepcopy``, ``state_dict`` and ``torch.save`` work as usual.
+    fixed): call this again after them. ``copy.deepcopy``, ``pickle``, ``state_dict`` and ``torch.save`` work as usual
+    (the replacement ``train`` is an instance of a module-level class, not a bound method or closure).
     """
     for m in model.modules():
-        if isinstance(m, BATCHNORM_TYPES):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
             freeze(m)
             m.train = _StayInEval(m)
             m.eval()
@@ -65,8 +64,7 @@ def freeze_stages(stages: Sequence[nn.Module], n_frozen: int) -> Sequence[nn.Mod
 def discriminative_param_groups(stages: Sequence[nn.Module], head: nn.Module, base_lr: float, decay: float) -> list[dict]:
     """Optimizer groups: ``head`` at ``base_lr``, the last stage at ``base_lr*decay``, the one before at
     ``base_lr*decay**2``, ...; frozen parameters left out, none in two groups, empty groups dropped."""
-    seen: set[int] = set()
-    groups = []
+    seen, groups = set(), []
     for depth, module in enumerate([head, *reversed(list(stages))]):
         params = [p for p in module.parameters() if p.requires_grad and id(p) not in seen]
         seen.update(id(p) for p in params)

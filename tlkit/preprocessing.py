@@ -1,4 +1,5 @@
-"""Input preprocessing presets and the resize / centre-crop every ImageNet model expects.
+"""Input preprocessing presets, the resize / centre-crop every ImageNet model expects, and ``guess_preset``, which
+measures a checkpoint's preset. The reference implementations of lesson 01's exercises live here.
 
 A preset maps a float batch ``N x 3 x H x W`` of RGB values in [0, 1] to what a checkpoint was trained on:
 
@@ -6,7 +7,7 @@ A preset maps a float batch ``N x 3 x H x W`` of RGB values in [0, 1] to what a 
 ``torch``  (x - ImageNet mean) / ImageNet std          (torchvision, timm)
 ``tf``     2x - 1, i.e. [-1, 1]                         (TF/Keras "tf" mode, EfficientNet-Lite)
 ``caffe``  RGB->BGR, 0..255, minus [103.939, 116.779, 123.68]  (Keras ResNet50/VGG)
-``raw``    0..255, nothing else                         (the classic bug)
+``raw``    0..255, nothing else                         (Keras EfficientNet rescales inside; elsewhere a bug)
 ``unit``   0..1, nothing else
 =========  ===============================================================
 """
@@ -18,28 +19,41 @@ import numpy as np
 import torch
 from PIL import Image
 
+from . import train
+from .train import top1_accuracy
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 PRESETS = ("torch", "tf", "caffe", "raw", "unit")
+DEFAULT_CROP_PCT = 0.875  # timm's and torchvision's: resize to crop / 0.875 (256 for 224), then centre-crop
+
+
+def preset_of(model) -> str:
+    """The preset a timm-interface checkpoint expects, read from its ``pretrained_cfg`` mean/std."""
+    cfg = model.pretrained_cfg
+    mean, std = tuple(round(v, 3) for v in cfg["mean"]), tuple(round(v, 3) for v in cfg["std"])
+    if mean == std == (0.5, 0.5, 0.5):
+        return "tf"
+    if mean == tuple(round(v, 3) for v in IMAGENET_MEAN) and std == tuple(round(v, 3) for v in IMAGENET_STD):
+        return "torch"
+    raise ValueError(f"no preset for mean {cfg['mean']} / std {cfg['std']}")
 
 
 def to_batch(images: Sequence[np.ndarray]) -> torch.Tensor:
     """HxWx3 uint8 RGB arrays of one size -> float32 tensor N x 3 x H x W in [0, 1]."""
     if len(images) == 0:
         raise ValueError("to_batch needs at least one image")
-    shape = None
-    for i, img in enumerate(images):
-        img = np.asarray(img)
-        if img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"image {i} has shape {img.shape}; expected H x W x 3")
-        if img.dtype != np.uint8:
-            raise ValueError(f"image {i} has dtype {img.dtype}; expected uint8")
-        if shape is not None and img.shape != shape:
-            raise ValueError(f"image {i} has shape {img.shape}, image 0 has {shape}; resize first")
-        shape = img.shape
-    x = torch.from_numpy(np.stack([np.asarray(i) for i in images]))
-    return x.permute(0, 3, 1, 2).float().div_(255.0).contiguous()
+    arrays = [np.asarray(img) for img in images]
+    for i, a in enumerate(arrays):
+        if a.ndim != 3 or a.shape[2] != 3:
+            raise ValueError(f"image {i} has shape {a.shape}; expected H x W x 3")
+        if a.dtype != np.uint8:
+            raise ValueError(f"image {i} has dtype {a.dtype}; expected uint8")
+        if a.shape != arrays[0].shape:
+            raise ValueError(f"image {i} has shape {a.shape} but image 0 has {arrays[0].shape}; resize first")
+    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+    return x.float().div(255.0).contiguous()
 
 
 def apply_preset(x: torch.Tensor, preset: str) -> torch.Tensor:
@@ -72,8 +86,13 @@ def resize_center_crop(img: Image.Image, size: int = 256, crop: int = 224) -> Im
     return img.crop((left, top, left + crop, top + crop))
 
 
-def load_images(paths, size: int = 256, crop: int = 224) -> list[np.ndarray]:
-    """Read image files as RGB, resize + centre-crop each; a list of crop x crop x 3 uint8 arrays."""
+def load_images(paths, size: int | None = None, crop: int = 224,
+                crop_pct: float = DEFAULT_CROP_PCT) -> list[np.ndarray]:
+    """Read image files as RGB, resize + centre-crop each; a list of crop x crop x 3 uint8 arrays.
+
+    The shorter side goes to ``size``, by default ``round(crop / crop_pct)`` as timm does (256 for 224).
+    """
+    size = size or round(crop / crop_pct)
     out = []
     for p in paths:
         with Image.open(p) as img:
@@ -84,3 +103,19 @@ def load_images(paths, size: int = 256, crop: int = 224) -> list[np.ndarray]:
 def preprocess(images: Sequence[np.ndarray], preset: str) -> torch.Tensor:
     """uint8 RGB images -> model input batch for ``preset``."""
     return apply_preset(to_batch(images), preset)
+
+
+def load_for(model, paths, crop: int | None = None) -> torch.Tensor:
+    """Image files -> the input batch ``model``'s checkpoint expects: its ``pretrained_cfg`` gives the crop_pct,
+    the preset and (unless ``crop`` is given) the input size."""
+    cfg = model.pretrained_cfg
+    crop = crop or cfg["input_size"][-1]
+    return preprocess(load_images(paths, crop=crop, crop_pct=cfg.get("crop_pct", DEFAULT_CROP_PCT)), preset_of(model))
+
+
+def guess_preset(model, images, labels) -> str:
+    """The preset (a name from ``PRESETS``) under which ``model`` scores best on the labelled ``images`` (uint8 RGB
+    arrays of one size): a measurement, for checkpoints whose documentation (or ``pretrained_cfg``) may be wrong."""
+    x = to_batch(images)
+    scores = {preset: top1_accuracy(train.predict(model, apply_preset(x, preset)), labels) for preset in PRESETS}
+    return max(PRESETS, key=scores.get)

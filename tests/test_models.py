@@ -1,0 +1,46 @@
+"""tlkit.models: every model (and the tlkit wrappers) through timm's backbone interface; the real weights."""
+import pytest
+import torch
+
+from tlkit import data, models, preprocessing as pp, train
+from tlkit.dann import DANN
+from tlkit.forgetting import TwoHeads
+
+BACKBONES = {"DigitNet": (lambda n: models.DigitNet(num_classes=n), (2, 3, 28, 28)),
+             "EfficientNet-Lite0": (lambda n: models.efficientnet_lite0(pretrained=False, num_classes=n), (2, 3, 64, 64))}
+
+
+@pytest.mark.parametrize("name", BACKBONES)
+def test_backbone_interface(name):
+    make, shape = BACKBONES[name]
+    model = make(5).eval()
+    x = torch.randn(shape)
+    maps = model.forward_features(x)
+    f = model.forward_head(maps, pre_logits=True)
+    assert f.shape == (2, model.num_features)
+    assert torch.allclose(model.forward_head(maps), model(x), atol=1e-5)
+    assert torch.allclose(model.get_classifier()(f), model(x), atol=1e-5)
+    assert torch.allclose(models.pooled_features(model, x), f)
+    model.reset_classifier(3)
+    assert model(x).shape == (2, 3)
+    for wrapper in (DANN(make(4)), TwoHeads(make(1000), 4)):
+        wrapper.eval()
+        assert wrapper(x).shape == (2, 4) and wrapper.num_features == model.num_features
+        wf = models.pooled_features(wrapper, x)
+        assert torch.allclose(wrapper.get_classifier()(wf), wrapper(x), atol=1e-5)
+        assert train.features(wrapper, x).shape == (2, model.num_features)
+
+
+def test_efficientnet_lite0_is_the_real_imagenet_model():
+    model = models.efficientnet_lite0().eval()
+    assert pp.preset_of(model) == "tf" and model.pretrained_cfg["crop_pct"] == 0.875
+    assert not hasattr(model, "preset"), "one source of truth: pretrained_cfg"
+    paths, labels = data.imagenet_samples()
+    pick = data.subset(16, 1000, seed=3)
+    x = pp.load_for(model, [paths[i] for i in pick])
+    assert x.shape == (16, 3, 224, 224) and x.min() >= -1 and x.max() <= 1
+    acc = train.top1_accuracy(train.predict(model, x, batch_size=16), labels[pick])
+    assert acc >= 0.5, f"pretrained weights not loaded? top-1 {acc}"
+    head = models.efficientnet_lite0(num_classes=2)
+    assert head.classifier.out_features == 2
+    assert len(models.efficientnet_stages(head)) == 9

@@ -1,0 +1,36 @@
+"""tlkit.runtime: device moves, seeding, the lesson start."""
+import torch
+from torch import nn
+
+from tlkit import runtime
+
+
+def test_to_device_and_prepare_use_channels_last():
+    x = runtime.to_device(torch.randn(2, 3, 5, 5))
+    assert x.is_contiguous(memory_format=torch.channels_last) and x.device.type == runtime.device().type
+    assert runtime.to_device(torch.randn(4, 3)).shape == (4, 3)
+    model = runtime.prepare(nn.Conv2d(3, 4, 3))
+    assert model.weight.is_contiguous(memory_format=torch.channels_last)
+    assert runtime.model_device(model) == model.weight.device
+    assert runtime.model_device(nn.ReLU()).type == "cpu"
+
+
+def test_seed_everything_repeats():
+    runtime.seed_everything(3)
+    a = torch.rand(3)
+    runtime.seed_everything(3)
+    assert torch.equal(a, torch.rand(3))
+
+
+def test_start_lesson_threads_and_clock(monkeypatch):
+    threads = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("TLKIT_PROFILE", "grade")
+        lesson = runtime.start_lesson()
+        assert lesson.profile == "grade" and lesson.threads == 1 == torch.get_num_threads()
+        monkeypatch.setenv("TLKIT_PROFILE", "quick")
+        lesson = runtime.start_lesson()
+        assert lesson.threads == runtime.cpu_count() == torch.get_num_threads()
+        assert 0 <= lesson.elapsed() < 60 and "quick" in str(lesson)
+    finally:
+        torch.set_num_threads(threads)

@@ -1,0 +1,79 @@
+"""tlkit.train: the one loop (steps, epochs, step functions, history), predict / evaluate / features."""
+import pytest
+import torch
+from torch import nn
+
+from tlkit import data, models, train
+from tlkit.runtime import prepare, seed_everything
+
+
+def _task(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, 28, 28, generator=g)
+    return x, (x[:, 0].mean((1, 2)) > 0).long()
+
+
+def test_fit_learns_and_reports_one_history_format():
+    seed_everything(0)
+    x, y = _task()
+    model = prepare(models.DigitNet(num_classes=2))
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    hist = train.fit(model, data.loader(x, y, batch_size=32, shuffle=True), opt, epochs=3,
+                     val=data.loader(x, y), progress=False)
+    assert set(hist) == {"step", "epoch", "seconds", "train_loss", "train_acc", "val_loss", "val_acc"}
+    assert hist["step"] == [8, 16, 24] and hist["epoch"] == [1.0, 2.0, 3.0]
+    assert all(len(v) == 3 for v in hist.values())
+    assert hist["seconds"] == sorted(hist["seconds"]), "seconds are cumulative"
+    assert hist["train_loss"][-1] < hist["train_loss"][0] and hist["val_acc"][-1] > 0.8
+    model.train()
+    logits = train.predict(model, x[:10])
+    assert logits.shape == (10, 2) and model.training, "predict restores the mode"
+    assert train.score(model, x, y) == pytest.approx(hist["val_acc"][-1], abs=1e-6)
+
+
+def test_fit_steps_eval_every_lr_factor_and_step_metrics():
+    x, y = _task(64)
+    model = models.DigitNet(num_classes=2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+
+    def step(model, batch, progress):
+        seen.append((progress, opt.param_groups[0]["lr"], len(batch)))
+        loss, logits, labels, _ = train.supervised_step(model, batch, progress)
+        return loss, logits, labels, {"double": 2 * loss.detach()}
+
+    w = torch.ones(64)
+    hist = train.fit(model, data.loader(x, y, w, batch_size=16), opt, steps=10, step_fn=step,
+                     lr_factor=lambda p: 1 - p, eval_every=3, val=lambda m: {"custom": 1.5}, progress=False)
+    assert hist["step"] == [3, 6, 9, 10] and hist["epoch"] == [0.75, 1.5, 2.25, 2.5]
+    assert hist["custom"] == [1.5] * 4
+    assert hist["double"] == pytest.approx([2 * v for v in hist["train_loss"]], rel=1e-5)
+    assert seen[0][0] == 0 and seen[-1][0] == 1 and seen[0][2] == 3, "extra batch tensors reach the step"
+    assert seen[0][1] == pytest.approx(0.1) and seen[-1][1] == pytest.approx(0.0)
+
+
+def test_fit_rejects_bad_arguments():
+    x, y = _task(8)
+    model, opt = nn.Linear(3, 2), None
+    with pytest.raises(ValueError, match="exactly one"):
+        train.fit(model, data.loader(x, y), opt, epochs=1, steps=3, progress=False)
+    with pytest.raises(ValueError, match="length"):
+        train.fit(model, iter([(x, y)]), opt, steps=1, progress=False)
+
+
+def test_evaluate_features_and_top1():
+    x, y = _task(40)
+    model = models.DigitNet(num_classes=2).eval()
+    out = train.evaluate(model, data.loader(x, y, batch_size=7))
+    logits = train.predict(model, x, batch_size=9)
+    assert out["acc"] == pytest.approx(train.top1_accuracy(logits, y))
+    assert out["loss"] == pytest.approx(nn.functional.cross_entropy(logits, y).item(), rel=1e-4)
+    model.train()
+    f = train.features(model, x)
+    assert model.training, "features restores the mode"
+    model.eval()
+    assert f.shape == (40, models.DigitNet.num_features)
+    assert torch.allclose(model.get_classifier()(f), logits, atol=1e-4)
+    assert train.top1_accuracy(torch.eye(3), [0, 1, 1]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError):
+        train.top1_accuracy(torch.eye(3), [0, 1])
