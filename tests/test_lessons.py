@@ -3,28 +3,18 @@
 (nbval executes every solution notebook in the quick profile: ``pytest`` collects solutions/ itself.)
 """
 import ast
-import json
 
 import nbformat
 import pytest
 
-from course import LESSON_IDS, LESSONS, SOLUTIONS, autograde_scores, fill_in, generate, nbgrader_meta, new_course, submit
+from tlkit.grading import (LESSON_IDS, LESSONS, SOLUTIONS, autograde_scores, fill_in, generate, nbgrader_meta,
+                           new_course, release_differences, submit)
 
 pytestmark = pytest.mark.skipif(not LESSON_IDS, reason="no lessons yet")
 
 
 def _source(lesson):
     return SOLUTIONS / lesson / f"{lesson}.ipynb"
-
-
-def _comparable(path):
-    """A notebook as JSON, outputs and execution counts stripped (generation clears them anyway)."""
-    nb = json.loads(path.read_text())
-    for cell in nb["cells"]:
-        cell.pop("id", None)
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    return nb
 
 
 @pytest.mark.parametrize("lesson", LESSON_IDS)
@@ -51,13 +41,8 @@ def test_lesson_in_sync(lesson, tmp_path):
     fresh = generate(new_course(tmp_path, lesson), lesson)
     committed = LESSONS / lesson
     assert committed.is_dir(), f"{committed} is missing: run nbgrader generate_assignment {lesson}"
-    names = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
-    assert names == sorted(p.relative_to(committed).as_posix() for p in committed.rglob("*") if p.is_file())
-    for name in names:
-        if name.endswith(".ipynb"):
-            assert _comparable(fresh / name) == _comparable(committed / name), f"{name} differs: regenerate"
-        else:
-            assert (fresh / name).read_bytes() == (committed / name).read_bytes(), f"{name} differs"
+    problems = release_differences(fresh, committed)
+    assert not problems, problems
 
 
 @pytest.mark.parametrize("lesson", LESSON_IDS)

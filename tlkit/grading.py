@@ -1,0 +1,173 @@
+"""The nbgrader round trip as a library: build a temporary course, generate the release, fill it in as a
+student would, submit, autograde, read the scores.
+
+Used by the tests, by ``tlkit audit`` (which compares submissions with a freshly generated release) and by later
+``tlkit`` subcommands. nbgrader always runs as ``python -m nbgrader`` with this interpreter's ``bin/`` on ``PATH``
+(nbgrader shells out to ``alembic`` when it creates a gradebook).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+LESSONS = ROOT / "lessons"
+FIXTURES = ROOT / "tests" / "fixtures"
+MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
+
+
+def lesson_ids(source: Path = SOLUTIONS) -> list[str]:
+    """Lesson ids: folders of ``source`` holding a notebook of the same name (hidden folders ignored)."""
+    return sorted(p.parent.name for p in Path(source).glob("*/*.ipynb")
+                  if p.parent.name == p.stem and not p.parent.name.startswith("."))
+
+
+LESSON_IDS = lesson_ids()
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for an nbgrader subprocess: this interpreter's ``bin/`` first on ``PATH``."""
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def run_nbgrader(course: Path, *args: str, check: bool = True, timeout: float | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m nbgrader ARGS`` in ``course``; raise AssertionError on failure when ``check``."""
+    full_env = nbgrader_env()
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+nbgrader = run_nbgrader  # the name the tests used
+
+
+def new_course(tmp: Path, lesson: str, source: Path = SOLUTIONS) -> Path:
+    """A temporary course directory in ``tmp`` with our nbgrader_config.py and the lesson's source."""
+    tmp = Path(tmp)
+    shutil.copy(ROOT / "nbgrader_config.py", tmp / "nbgrader_config.py")
+    shutil.copytree(Path(source) / lesson, tmp / "solutions" / lesson,
+                    ignore=shutil.ignore_patterns(".*"))
+    return tmp
+
+
+def generate(course: Path, lesson: str) -> Path:
+    """``nbgrader generate_assignment`` into course/lessons/<lesson>; returns that folder."""
+    run_nbgrader(course, "generate_assignment", lesson, "--force")
+    return Path(course) / "lessons" / lesson
+
+
+def nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata ({} when it has none)."""
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def fill_in(release: Path, source: Path) -> nbformat.NotebookNode:
+    """The release notebook with every solution cell answered from the source (markers removed)."""
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nbformat.read(source, 4).cells
+               if nbgrader_meta(c).get("solution")}
+    nb = nbformat.read(release, 4)
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
+            cell.source = MARKERS.sub("", answers[meta["grade_id"]])
+    return nb
+
+
+def submit(course: Path, lesson: str, student: str, nb: nbformat.NotebookNode | str | bytes,
+           name: str | None = None) -> Path:
+    """Put a submission at course/submitted/<student>/<lesson>/<name or lesson>.ipynb (raw text kept as is)."""
+    folder = Path(course) / "submitted" / student / lesson
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name or lesson}.ipynb"
+    if isinstance(nb, bytes):
+        path.write_bytes(nb)
+    elif isinstance(nb, str):
+        path.write_text(nb)
+    else:
+        nbformat.write(nb, path)
+    return path
+
+
+def scores(course: Path, lesson: str, student: str, notebook: str | None = None) -> dict[str, tuple[float, float]]:
+    """{grade_id: (auto score, max score)} for every autograded cell of a graded submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db")) as gb:
+        nb = gb.find_submission_notebook(notebook or lesson, lesson, student)
+        return {g.name: (g.auto_score, g.max_score) for g in nb.grades if g.auto_score is not None}
+
+
+def needs_manual_grade(course: Path, lesson: str, student: str, notebook: str | None = None) -> set[str]:
+    """grade_ids of a submission that nbgrader left for a person."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db")) as gb:
+        nb = gb.find_submission_notebook(notebook or lesson, lesson, student)
+        return {g.name for g in nb.grades if g.needs_manual_grade}
+
+
+def autograde_scores(course: Path, lesson: str, student: str) -> dict[str, tuple[float, float]]:
+    """Autograde one submission; {grade_id: (auto score, max score)} for every autograded cell."""
+    run_nbgrader(course, "autograde", lesson, "--student", student, "--force")
+    return scores(course, lesson, student)
+
+
+def autograde_class(course: Path, lesson: str, *options: str, timeout: float | None = None,
+                    env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``nbgrader autograde <lesson> --force [options]`` for every submission; returned whatever its exit code."""
+    return run_nbgrader(course, "autograde", lesson, "--force", *options, check=False, timeout=timeout, env=env)
+
+
+def total(score: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """(points earned, points possible) of a ``scores`` result."""
+    return sum(s for s, _ in score.values()), sum(m for _, m in score.values())
+
+
+def visible_files(folder: Path) -> list[str]:
+    """Files under ``folder``, relative, skipping hidden files and folders (JupyterLab's .ipynb_checkpoints/)."""
+    folder = Path(folder)
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def comparable(path: Path) -> dict:
+    """A notebook as JSON, cell ids, outputs and execution counts stripped (generation clears them anyway)."""
+    import json
+
+    nb = json.loads(Path(path).read_text())
+    for cell in nb["cells"]:
+        cell.pop("id", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return nb
+
+
+def release_differences(fresh: Path, committed: Path) -> list[str]:
+    """How the committed release folder differs from a freshly generated one ([] when in sync)."""
+    fresh, committed = Path(fresh), Path(committed)
+    if not committed.is_dir():
+        return [f"{committed} is missing"]
+    names, theirs = visible_files(fresh), visible_files(committed)
+    problems = [f"{n} is missing from {committed}" for n in names if n not in theirs]
+    problems += [f"{n} is in {committed} but not generated" for n in theirs if n not in names]
+    for name in set(names) & set(theirs):
+        if name.endswith(".ipynb"):
+            same = comparable(fresh / name) == comparable(committed / name)
+        else:
+            same = (fresh / name).read_bytes() == (committed / name).read_bytes()
+        if not same:
+            problems.append(f"{name} differs: regenerate")
+    return sorted(problems)
