@@ -51,8 +51,6 @@ def run_nbgrader(course: Path, *args: str, check: bool = True, timeout: float | 
     return proc
 
 
-nbgrader = run_nbgrader  # the name the tests used
-
 
 def new_course(tmp: Path, lesson: str, source: Path = SOLUTIONS) -> Path:
     """A temporary course directory in ``tmp`` with our nbgrader_config.py and the lesson's source."""

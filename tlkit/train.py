@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from .data import endless
 from .models import pooled_features
 from .runtime import autocast, model_device, to_device
 
@@ -133,7 +134,7 @@ def fit(
     history: dict[str, list[float]] = {"step": [], "epoch": [], "seconds": []}
     sums: dict[str, torch.Tensor] = {}
     since, n_seen, start = 0, 0, time.perf_counter()
-    stream = _cycle(batches)
+    stream = endless(batches)
     model.train()
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress)
     for step in bar:
@@ -166,8 +167,3 @@ def fit(
             sums, since, n_seen = {}, 0, 0
             bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in history.items() if k not in ("step", "epoch", "seconds")})
     return history
-
-
-def _cycle(batches: Iterable):
-    while True:
-        yield from batches
