@@ -97,14 +97,12 @@ def multitask_step(model: MultiHead, batch: tuple, progress: float, tasks: Seque
         raise ValueError("give exactly one of weights and log_vars")
     x, targets = batch[0], dict(zip(tasks, batch[1:]))
     outputs = model(x)
-    if weights is not None:
-        loss = loss_fn(outputs, targets, weights)
-    else:
-        loss = uncertainty_fn([F.cross_entropy(outputs[t].float(), targets[t]) for t in tasks], log_vars)
+    ce = {t: F.cross_entropy(outputs[t].float(), targets[t]) for t in tasks}
+    loss = loss_fn(outputs, targets, weights) if weights is not None else uncertainty_fn(list(ce.values()), log_vars)
     metrics = {}
     with torch.no_grad():
         for t in tasks:
-            metrics[f"{t}_loss"] = F.cross_entropy(outputs[t].float(), targets[t])
+            metrics[f"{t}_loss"] = ce[t].detach()
             metrics[f"{t}_acc"] = (outputs[t].argmax(1) == targets[t]).float().mean()
         if log_vars is not None:
             for t, s in zip(tasks, log_vars):

@@ -133,7 +133,7 @@ def fit(
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     history: dict[str, list[float]] = {"step": [], "epoch": [], "seconds": []}
     sums: dict[str, torch.Tensor] = {}
-    since, n_seen, start = 0, 0, time.perf_counter()
+    n_seen, start = 0, time.perf_counter()
     stream = endless(batches)
     model.train()
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress)
@@ -152,7 +152,7 @@ def fit(
             for k, v in {"train_loss": loss * len(y), "train_acc": (logits.argmax(1) == y).sum(),
                          **{k: v * len(y) for k, v in metrics.items()}}.items():
                 sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=dev).detach().float()
-        since, n_seen = since + 1, n_seen + len(y)
+        n_seen += len(y)
         if step % eval_every == 0 or step == steps:
             history["step"].append(step)
             history["epoch"].append(step / per_epoch)
@@ -164,6 +164,6 @@ def fit(
                     history.setdefault(k, []).append(float(v))
                 model.train()
             history["seconds"].append(time.perf_counter() - start)
-            sums, since, n_seen = {}, 0, 0
+            sums, n_seen = {}, 0
             bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in history.items() if k not in ("step", "epoch", "seconds")})
     return history
