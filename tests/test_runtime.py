@@ -1,4 +1,5 @@
 """tlkit.runtime: device moves, seeding, the lesson start."""
+import pytest
 import torch
 from torch import nn
 
@@ -34,3 +35,28 @@ def test_start_lesson_threads_and_clock(monkeypatch):
         assert 0 <= lesson.elapsed() < 60 and "quick" in str(lesson)
     finally:
         torch.set_num_threads(threads)
+
+
+def test_record_keeps_figures_and_writes_them_with_provenance(tmp_path, monkeypatch):
+    import json
+
+    folder = tmp_path / "02_freezing"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("TLKIT_RECORD", str(tmp_path / "out"))
+    monkeypatch.setenv("TLKIT_PROFILE", "grade")
+    lesson = runtime.start_lesson()
+    assert lesson.lesson_id == "02_freezing"
+    assert lesson.record("fine_tune_acc", torch.tensor(0.75)) == 0.75
+    lesson.record("best_strategy", "fine-tune")
+    saved = json.loads((tmp_path / "out" / "02_freezing.json").read_text())
+    assert saved["figures"] == {"fine_tune_acc": 0.75, "best_strategy": "fine-tune"}
+    assert saved["profile"] == "grade" and saved["lesson"] == "02_freezing"
+    assert {"date", "device", "torch", "timm", "commit"} <= set(saved)
+    with pytest.raises(ValueError):
+        lesson.record("Bad Key", 1.0)
+    with pytest.raises(TypeError):
+        lesson.record("a_list", [1, 2])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match="not a lesson folder"):
+        runtime.start_lesson().record("x", 1.0)
