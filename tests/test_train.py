@@ -77,3 +77,40 @@ def test_evaluate_features_and_top1():
     assert train.top1_accuracy(torch.eye(3), [0, 1, 1]) == pytest.approx(2 / 3)
     with pytest.raises(ValueError):
         train.top1_accuracy(torch.eye(3), [0, 1])
+
+
+def test_early_stopping_modes_patience_and_min_delta():
+    es = train.EarlyStopping(patience=2)
+    assert [es.step(v) for v in (0.5, 0.6, 0.6, 0.55)] == [False, False, False, True] and es.best == 0.6
+    es = train.EarlyStopping(patience=2, mode="min", min_delta=0.1)
+    assert [es.step(v) for v in (1.0, 0.95, 0.85, 0.84, 0.8)] == [False] * 4 + [True] and es.best == 0.85
+    with pytest.raises(ValueError):
+        train.EarlyStopping(1, mode="maximum")
+
+
+def test_fit_early_stopping_stops_and_restores_the_best_weights():
+    x, y = _task(64)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 28 * 28, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    scores = iter([0.5, 0.7, 0.6, 0.7, 0.65, 0.9])
+    weights = []
+
+    def val(m):
+        weights.append({k: v.clone() for k, v in m.state_dict().items()})
+        return {"score": next(scores)}
+
+    hist = train.fit(model, data.loader(x, y, batch_size=16), opt, steps=40, eval_every=2, val=val, progress=False,
+                     early_stopping=train.EarlyStopping(patience=3), monitor="score")
+    assert hist["step"] == [2, 4, 6, 8, 10] and hist["score"] == [0.5, 0.7, 0.6, 0.7, 0.65], "stops at step 10"
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, weights[1][k]), "the weights of the best record (step 4) are restored"
+    with pytest.raises(ValueError, match="monitor"):
+        train.fit(model, data.loader(x, y, batch_size=16), opt, steps=4, progress=False,
+                  early_stopping=train.EarlyStopping(2), monitor="val_acc")
+
+
+def test_warmup_cosine():
+    lrs = [train.warmup_cosine(s, 10, 3, 1.0, 0.1) for s in range(10)]
+    assert lrs[:4] == pytest.approx([0, 1 / 3, 2 / 3, 1.0]) and lrs[-1] == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(lrs[3:], lrs[4:]))
+    assert train.warmup_cosine(0, 5, 0, 2.0) == 2.0 and train.warmup_cosine(4, 5, 0, 2.0) == pytest.approx(0.0)

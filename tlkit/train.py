@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Callable, Iterable, Sized
 
 import numpy as np
@@ -13,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from . import checkpoint as ckpt
 from .data import endless
 from .models import pooled_features
 from .runtime import autocast, model_device, to_device
@@ -108,6 +110,10 @@ def fit(
     eval_every: int | None = None,
     progress: bool = True,
     desc: str = "fit",
+    checkpoint: str | Path | None = None,
+    resume: str | Path | None = None,
+    early_stopping: "EarlyStopping | None" = None,
+    monitor: str = "val_acc",
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``steps`` optimizer steps, or ``epochs`` passes over ``batches`` (re-iterated as needed).
 
@@ -119,6 +125,15 @@ def fit(
     since the last record), the step function's metrics, and with ``val`` its ``val_loss``/``val_acc`` (batches of
     (x, y)) or whatever dict ``val(model)`` returns. ``model.train()`` is called before the first step, so BatchNorm
     that must stay frozen needs ``tlkit.freezing.freeze_batchnorm``.
+
+    ``checkpoint=path``: after every record (and at the end) the whole run state is written to ``path`` atomically
+    (``tlkit.checkpoint``): a crash or kill at any moment leaves the last complete checkpoint. ``resume=path``
+    continues such a run (same model, optimizer, batches and arguments, e.g. rebuilt by the same script): on the CPU
+    the final weights are bitwise those of an uninterrupted run and the history is the same (``seconds`` continue
+    from the checkpoint's). The data order is restored from the batches' own generators (``tlkit.data.Batches``);
+    a finished checkpoint returns its history at once. ``early_stopping`` (an :class:`EarlyStopping`) is stepped
+    with the ``monitor`` entry of every record; training stops when it says so, and the weights of the best record
+    are put back into ``model`` at the end.
     """
     if not isinstance(batches, Sized) or len(batches) == 0:
         raise ValueError("fit needs batches with a length > 0 (batches per epoch), e.g. tlkit.data.loader(...)")
@@ -132,11 +147,37 @@ def fit(
     dev = model_device(model)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     history: dict[str, list[float]] = {"step": [], "epoch": [], "seconds": []}
+    data_start = [g.get_state() for g in ckpt.generators(batches)]
+    first, elapsed, best_weights, rng = 1, 0.0, None, None
+    if resume is not None:
+        state = ckpt.load(resume)
+        ckpt.check_compatible(model, state["model"], f"checkpoint {resume}")
+        if (state["steps"], state["per_epoch"]) != (steps, per_epoch):
+            raise ValueError(f"checkpoint {resume} is from a run of {state['steps']} steps of {state['per_epoch']} "
+                             f"batches per epoch; this fit asks for {steps} steps of {per_epoch}")
+        if (state["early_stopping"] is None) != (early_stopping is None):
+            raise ValueError(f"checkpoint {resume} was written " + ("with" if early_stopping is None else "without")
+                             + " early_stopping: resume with the same arguments")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        base_lrs, history, elapsed = state["base_lrs"], state["history"], state["seconds"]
+        data_start, best_weights, rng = state["data_start"], state["best_model"], state["rng"]
+        if early_stopping is not None:
+            vars(early_stopping).update(state["early_stopping"])
+        if state["done"]:
+            return history
+        first = state["step"] + 1
+    for g, s in zip(ckpt.generators(batches), data_start):
+        g.set_state(s)
     sums: dict[str, torch.Tensor] = {}
-    n_seen, start = 0, time.perf_counter()
+    n_seen, start = 0, time.perf_counter() - elapsed
     stream = endless(batches)
+    for _ in range(first - 1):  # the batches already trained on, in the same order
+        next(stream)
+    if rng is not None:
+        ckpt.set_rng_state(rng)
     model.train()
-    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress)
+    bar = tqdm(range(first, steps + 1), desc=desc, disable=not progress, initial=first - 1, total=steps)
     for step in bar:
         p = (step - 1) / max(1, steps - 1)
         if lr_factor is not None:
@@ -166,4 +207,66 @@ def fit(
             history["seconds"].append(time.perf_counter() - start)
             sums, n_seen = {}, 0
             bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in history.items() if k not in ("step", "epoch", "seconds")})
+            stop = False
+            if early_stopping is not None:
+                if monitor not in history:
+                    raise ValueError(f"monitor={monitor!r} is not in the history: {list(history)}")
+                before = early_stopping.best
+                stop = bool(early_stopping.step(history[monitor][-1]))
+                if before is None or early_stopping.best != before:  # improved: keep these weights
+                    best_weights = ckpt.cpu_state_dict(model)
+            done = stop or step == steps
+            if done and best_weights is not None:
+                model.load_state_dict(best_weights)
+            if checkpoint is not None:
+                ckpt.atomic_save({
+                    "format": ckpt.FORMAT, "model": ckpt.cpu_state_dict(model), "optimizer": optimizer.state_dict(),
+                    "base_lrs": base_lrs, "step": step, "steps": steps, "per_epoch": per_epoch, "history": history,
+                    "seconds": history["seconds"][-1], "data_start": data_start, "rng": ckpt.rng_state(),
+                    "early_stopping": None if early_stopping is None else dict(vars(early_stopping)),
+                    "best_model": best_weights, "done": done}, checkpoint)
+            if stop:
+                break
+    bar.close()
     return history
+
+
+class EarlyStopping:
+    """Stop when the monitored value has not improved for ``patience`` records in a row.
+
+    ``mode="max"`` (accuracy) or ``"min"`` (loss); an improvement must beat the best so far by more than
+    ``min_delta``. ``step(value)`` returns True when training should stop; ``best`` is the best value so far.
+    """
+
+    def __init__(self, patience, min_delta=0.0, mode="max"):
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best = None
+        self.bad = 0
+
+    def step(self, value):
+        value = float(value)
+        if self.best is None:
+            improved = True
+        elif self.mode == "max":
+            improved = value > self.best + self.min_delta
+        else:
+            improved = value < self.best - self.min_delta
+        if improved:
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        return self.bad >= self.patience
+
+
+def warmup_cosine(step, total, warmup, base_lr, min_lr=0.0):
+    """The learning rate at ``step`` (0-based) of ``total``: linear warm-up from 0 over the first ``warmup`` steps
+    (``base_lr * step / warmup``), then a cosine from ``base_lr`` at step ``warmup`` down to ``min_lr`` at the last
+    step ``total - 1``."""
+    if step < warmup:
+        return base_lr * step / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - 1 - warmup))
+    return min_lr + (base_lr - min_lr) * 0.5 * (1 + math.cos(math.pi * progress))

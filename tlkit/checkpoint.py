@@ -1,0 +1,114 @@
+"""Checkpoints that survive a crash: written atomically (a temp file in the same folder, fsync, ``os.replace``: a
+kill or an error mid-write leaves the previous checkpoint as it was), holding everything ``tlkit.train.fit`` needs to
+continue a run exactly (model, optimizer, base learning rates, step, history, Python/NumPy/torch RNG states, the data
+order, early-stopping state and best weights). ``fit(..., checkpoint=path)`` writes them, ``fit(..., resume=path)``
+continues from one; :func:`load` reads one, :func:`check_compatible` says clearly why a checkpoint does not fit a model.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+FORMAT = "tlkit-checkpoint-1"
+
+
+def atomic_save(obj, path) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically: written to a temp file next to it, flushed and fsync'ed, then
+    renamed over ``path`` (``os.replace``). If anything fails half-way the temp file is removed and ``path`` still
+    holds the previous checkpoint; a kill mid-write leaves at worst a stray ``.<name>.tmp-<pid>`` file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable (POSIX); not possible on every platform
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    return path
+
+
+def load(path) -> dict:
+    """A checkpoint written by ``fit(..., checkpoint=path)``, on the CPU (tensors and plain Python values only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a tlkit checkpoint (format {FORMAT!r})")
+    return state
+
+
+def rng_state() -> dict:
+    """The global random states: Python, NumPy, torch CPU (and CUDA when present), as checkpoint-safe values."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"python": random.getstate(),
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.copy()), "pos": pos, "has_gauss": has_gauss,
+                       "gauss": gauss},
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` returned."""
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy(), n["pos"], n["has_gauss"], n["gauss"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def generators(batches) -> list[torch.Generator]:
+    """The torch generators that decide the order of ``batches``: a ``tlkit.data.Batches``' own generator, and a
+    ``Paired``'s first stream's (its second stream cycles independently: build the ``Paired`` afresh to resume)."""
+    found = []
+    for obj in (batches, getattr(batches, "first", None)):
+        g = getattr(obj, "generator", None)
+        if isinstance(g, torch.Generator):
+            found.append(g)
+    return found
+
+
+def check_compatible(model: nn.Module, state_dict: dict, source: str = "checkpoint") -> None:
+    """ValueError naming the first differences when ``state_dict`` was not saved from a model like ``model``
+    (missing or unexpected parameters, or different shapes)."""
+    mine = model.state_dict()
+    missing = [k for k in mine if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in mine]
+    shapes = [f"{k}: saved {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}" for k, v in mine.items()
+              if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if shapes:
+            parts.append("shape mismatch for " + "; ".join(shapes[:3]) + (" ..." if len(shapes) > 3 else ""))
+        if missing:
+            parts.append(f"missing in the {source}: {missing[:3]}" + (" ..." if len(missing) > 3 else ""))
+        if unexpected:
+            parts.append(f"not in the model: {unexpected[:3]}" + (" ..." if len(unexpected) > 3 else ""))
+        raise ValueError(f"the {source} was saved from a different model ({type(model).__name__}): "
+                         + "; ".join(parts))
+
+
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of ``model.state_dict()`` on the CPU (detached clones: later training does not change it)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
