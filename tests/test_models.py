@@ -44,3 +44,29 @@ def test_efficientnet_lite0_is_the_real_imagenet_model():
     head = models.efficientnet_lite0(num_classes=2)
     assert head.classifier.out_features == 2
     assert len(models.efficientnet_stages(head)) == 9
+
+
+@pytest.mark.parametrize("variant, px, crop_pct", [(0, 224, 0.875), (1, 240, 0.882), (2, 260, 0.890)])
+def test_efficientnet_lite_variants_are_the_real_imagenet_models(variant, px, crop_pct):
+    """Each checkpoint loads (offline, in order) into timm's architecture: top-1 on 50 ImageNet sample photos far above
+    chance (1/1000) at its native size and [-1, 1] inputs; a wrong load order or preset would score near zero."""
+    model = models.efficientnet_lite(variant).eval()
+    cfg = model.pretrained_cfg
+    assert pp.preset_of(model) == "tf" and cfg["input_size"] == (3, px, px) and cfg["crop_pct"] == crop_pct
+    paths, labels = data.imagenet_samples()
+    pick = data.subset(50, 1000, seed=5)
+    x = pp.load_for(model, [paths[i] for i in pick])
+    assert x.shape == (50, 3, px, px)
+    acc = train.top1_accuracy(train.predict(model, x, batch_size=25), labels[pick])
+    assert acc >= 0.6, f"EfficientNet-Lite{variant}: top-1 {acc} on 50 photos"
+    fresh = models.efficientnet_lite(variant, pretrained=False, num_classes=2)
+    assert fresh.classifier.out_features == 2 and fresh.pretrained_cfg["input_size"] == (3, px, px)
+    assert sum(p.numel() for p in fresh.parameters()) < sum(p.numel() for p in model.parameters())
+
+
+def test_efficientnet_lite0_is_efficientnet_lite_variant_0():
+    a, b = models.efficientnet_lite0(), models.efficientnet_lite(0)
+    assert a.pretrained_cfg == b.pretrained_cfg
+    assert all(torch.equal(u, v) for u, v in zip(a.state_dict().values(), b.state_dict().values()))
+    with pytest.raises(ValueError, match="variant"):
+        models.efficientnet_lite(3)

