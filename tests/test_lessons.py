@@ -3,12 +3,14 @@
 (nbval executes every solution notebook in the quick profile: ``pytest`` collects solutions/ itself.)
 """
 import ast
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
 
-from tlkit.grading import (LESSON_IDS, LESSONS, SOLUTIONS, autograde_scores, fill_in, generate, nbgrader_meta,
-                           new_course, release_differences, submit)
+from tlkit import check
+from tlkit.grading import (LESSON_IDS, LESSONS, SOLUTIONS, autograde_class, fill_in, generate, hidden_test_lines,
+                           nbgrader_meta, new_course, partially_solved, release_differences, scores, submit)
 
 pytestmark = pytest.mark.skipif(not LESSON_IDS, reason="no lessons yet")
 
@@ -24,7 +26,7 @@ def test_graded_api_convention(lesson):
     for cell in nbformat.read(_source(lesson), 4).cells:
         meta = nbgrader_meta(cell)
         if meta.get("solution") and cell.cell_type == "code":
-            defined = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+            defined = [n.name for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
             assert meta["grade_id"] in defined, f"solution cell {meta['grade_id']!r} defines {defined}"
             functions.append(meta["grade_id"])
     assert functions, "a graded lesson has at least one exercise"
@@ -47,18 +49,54 @@ def test_lesson_in_sync(lesson, tmp_path):
 
 @pytest.mark.parametrize("lesson", LESSON_IDS)
 def test_autograde_round_trip(lesson, tmp_path):
-    """Solutions filled into the release earn full marks; the untouched release earns 0 and still grades."""
-    course = new_course(tmp_path, lesson)
-    release = generate(course, lesson) / f"{lesson}.ipynb"
-    submit(course, lesson, "solver", fill_in(release, _source(lesson)))
-    submit(course, lesson, "blank", nbformat.read(release, 4))
+    """Solutions filled into the release earn full marks; the untouched release earns 0 and still grades; and
+    ``tlkit check`` gives a partially and a fully solved notebook exactly the points nbgrader autograde gives them.
 
-    solved = autograde_scores(course, lesson, "solver")
+    One class-wide autograde (solver, blank, partial) and one ``tlkit check`` call (partial, full): every kernel start
+    is paid once.
+    """
+    (tmp_path / "course").mkdir()
+    course = new_course(tmp_path / "course", lesson)
+    release = generate(course, lesson) / f"{lesson}.ipynb"
+    notebooks = {"solver": fill_in(release, _source(lesson)), "blank": nbformat.read(release, 4),
+                 "partial": partially_solved(release, _source(lesson))}
+    saved = {}  # what a learner saves; tlkit check grades them in its own course while nbgrader grades this one
+    for student in ("partial", "solver"):
+        saved[student] = tmp_path / "learner" / student / f"{lesson}.ipynb"
+        saved[student].parent.mkdir(parents=True)
+        nbformat.write(notebooks[student], saved[student])
+    with ThreadPoolExecutor(1) as pool:  # both runs at once: grade-profile kernels use one thread each
+        checked = pool.submit(check.check, [saved["partial"], saved["solver"]])
+        for student, nb in notebooks.items():
+            submit(course, lesson, student, nb)
+        proc = autograde_class(course, lesson, timeout=900)
+        results = checked.result()
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+
+    solved = scores(course, lesson, "solver")
     assert solved, "no autograded cells"
     lost = {k: v for k, v in solved.items() if v[0] != v[1]}
     assert not lost, f"the reference solutions lose points: {lost}"
 
-    blank = autograde_scores(course, lesson, "blank")
+    blank = scores(course, lesson, "blank")
     assert set(solved) <= set(blank)  # blank also auto-scores its unanswered written answers (0 points)
     earned = {k: v for k, v in blank.items() if v[0] != 0}
     assert not earned, f"test cells that pass without any solution: {earned}"
+
+    # tlkit check, as a learner runs it on saved notebooks (one call, one autograde run): nbgrader's points
+    for student, result in zip(("partial", "solver"), results):
+        assert result.lesson == lesson
+        mine = result.test_scores()
+        autograde = scores(course, lesson, student)
+        assert mine == {k: autograde[k] for k in mine}, (student, mine, autograde)
+        assert set(mine) == {k for k in autograde if k in solved}, (student, mine, autograde)
+        report = check.format_result(result)
+        for exercise in result.exercises:  # the table shows each exercise's points
+            assert f"{exercise.points:g} / {exercise.max_points:g}" in report, report
+        leaked = [line for line in hidden_test_lines(_source(lesson)) if line in report]
+        assert not leaked, f"the report shows hidden test source: {leaked}"
+    partial, full = results
+    assert full.full_marks and check.exit_code([full]) == 0
+    if len(partial.exercises) > 1:
+        assert 0 < partial.points < partial.max_points and check.exit_code(results) == 1, check.format_result(partial)
+

@@ -42,6 +42,60 @@ def _audit(parser: argparse.ArgumentParser):
     return run
 
 
+@subcommand("check", "grade your saved notebook exactly as the instructor's nbgrader autograde would "
+                     "(exit 1 if points are lost, 2 on bad input)")
+def _check(parser: argparse.ArgumentParser):
+    parser.add_argument("notebooks", nargs="*", metavar="PATH_OR_ID",
+                        help="a saved notebook (lessons/02_freezing/02_freezing.ipynb) or a lesson id (02_freezing)")
+    parser.add_argument("--all", action="store_true", help="check every lesson (its notebook under lessons/)")
+    parser.add_argument("--full-timeouts", action="store_true",
+                        help="after a cell times out, give later cells nbgrader's full timeout too (slower)")
+    parser.add_argument("--solutions", type=Path, default=None, help=argparse.SUPPRESS)  # tests: another source
+
+    def run(args) -> int:
+        import time
+
+        from tlkit import check, grading
+
+        solutions = args.solutions or grading.SOLUTIONS
+        if args.all and args.notebooks:
+            print("tlkit check: give notebooks or --all, not both", file=sys.stderr)
+            return 2
+        targets = list(args.notebooks)
+        if args.all:
+            ids = grading.lesson_ids(solutions) if solutions.is_dir() else []
+            if not ids:
+                print(f"tlkit check: no lessons in {solutions} (instructor source missing: a student copy? "
+                      f"`nbgrader validate lessons/<id>/<id>.ipynb` runs the visible tests)", file=sys.stderr)
+                return 2
+            targets = []
+            for lesson in ids:  # lessons without a saved notebook (not generated yet) are skipped, and said so
+                try:
+                    targets.append(check.find_by_id(lesson, solutions))
+                except check.BadInput as err:
+                    print(f"tlkit check: skipped: {err}", file=sys.stderr)
+            if not targets:
+                return 2
+        t0 = time.perf_counter()
+        try:
+            results = check.check(targets, solutions=solutions,
+                                  later_timeout=None if args.full_timeouts else check.LATER_TIMEOUT)
+        except check.BadInput as err:
+            print(f"tlkit check: {err}", file=sys.stderr)
+            return 2
+        print(check.format_report(results, seconds=time.perf_counter() - t0))
+        return check.exit_code(results)
+    return run
+
+
+@subcommand("interview", "the interview track: print INTERVIEW.md per question (day9_q7), per lesson (--lesson 04_dann), "
+                         "or its index")
+def _interview(parser: argparse.ArgumentParser):
+    from tlkit import interview
+
+    return interview.command(parser)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="tlkit", description=__doc__.splitlines()[0])
     subs = parser.add_subparsers(dest="command", metavar="command")

@@ -72,16 +72,29 @@ def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
 
-def fill_in(release: Path, source: Path) -> nbformat.NotebookNode:
-    """The release notebook with every solution cell answered from the source (markers removed)."""
+def fill_in(release: Path, source: Path, only=None) -> nbformat.NotebookNode:
+    """The release notebook with every solution cell answered from the source (markers removed); with ``only``
+    (grade_ids), just those cells (the rest keep the release's stub)."""
     answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nbformat.read(source, 4).cells
                if nbgrader_meta(c).get("solution")}
     nb = nbformat.read(release, 4)
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
-        if meta.get("solution"):
+        if meta.get("solution") and (only is None or meta["grade_id"] in only):
             cell.source = MARKERS.sub("", answers[meta["grade_id"]])
     return nb
+
+
+def exercises(source: Path) -> list[str]:
+    """grade_ids of the code solution cells (the graded functions), in notebook order."""
+    return [nbgrader_meta(c)["grade_id"] for c in nbformat.read(source, 4).cells
+            if nbgrader_meta(c).get("solution") and c.cell_type == "code"]
+
+
+def partially_solved(release: Path, source: Path) -> nbformat.NotebookNode:
+    """The release with the reference solution in every other exercise (the 1st, 3rd, ...), written answers and
+    the other exercises left as released: a learner halfway through."""
+    return fill_in(release, source, only=set(exercises(source)[::2]))
 
 
 def submit(course: Path, lesson: str, student: str, nb: nbformat.NotebookNode | str | bytes,
@@ -106,6 +119,24 @@ def scores(course: Path, lesson: str, student: str, notebook: str | None = None)
     with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db")) as gb:
         nb = gb.find_submission_notebook(notebook or lesson, lesson, student)
         return {g.name: (g.auto_score, g.max_score) for g in nb.grades if g.auto_score is not None}
+
+
+def hidden_test_lines(source: Path) -> list[str]:
+    """Stripped lines (12+ characters) of the source's hidden tests that appear nowhere in the release: what a
+    learner must never be shown."""
+    shown, hidden = set(), []
+    for cell in nbformat.read(source, 4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "### END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) >= 12:
+                hidden.append(line.strip())
+            else:
+                shown.add(line.strip())
+    return [line for line in hidden if line not in shown]
 
 
 def needs_manual_grade(course: Path, lesson: str, student: str, notebook: str | None = None) -> set[str]:
