@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torch.utils.flop_counter import FlopCounterMode
 
+from .model_choice import flops
 from .preprocessing import DEFAULT_CROP_PCT, resize_center_crop
 from .runtime import model_device, to_device
 from .train import predict
@@ -54,17 +54,9 @@ def load_square(paths, size: int, policy: str = "crop", crop_pct: float = DEFAUL
 
 
 def flops_per_image(model: torch.nn.Module, size: int) -> float:
-    """Floating-point operations of one forward pass of ``model`` on one 3 x ``size`` x ``size`` image, counted by
-    ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and matrix products; a multiply-add is 2)."""
-    was_training = model.training
-    model.eval()
-    counter = FlopCounterMode(display=False)
-    try:
-        with torch.no_grad(), counter:
-            model(to_device(torch.zeros(1, 3, size, size), model_device(model)))
-    finally:
-        model.train(was_training)
-    return float(counter.get_total_flops())
+    """Floating-point operations of one forward pass of ``model`` on one 3 x ``size`` x ``size`` image
+    (:func:`tlkit.model_choice.flops`: convolutions and matrix products; a multiply-add is 2)."""
+    return float(flops(model, to_device(torch.zeros(1, 3, size, size), model_device(model))))
 
 
 @torch.no_grad()
