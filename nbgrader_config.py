@@ -26,7 +26,7 @@ c.Exchange.root = os.environ.get("TLKIT_EXCHANGE") or os.path.join(os.path.dirna
 if not os.environ.get("TLKIT_EXCHANGE"):
     os.makedirs(c.Exchange.root, exist_ok=True)
 
-# --- grading hardening (issue 17, README "Grading"; tlkit/nbgrader_ext.py holds our preprocessors) ---
+# --- grading hardening (issue 17, README "Grading"; tlkit/course/nbgrader_ext/ holds our preprocessors) ---
 import sys  # noqa: E402
 
 # nbgrader shells out to `alembic` when it creates a gradebook: find it next to this Python, whatever PATH is
@@ -40,7 +40,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     OverwriteKernelspec, SaveAutoGrades)
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 
-from tlkit import nbgrader_ext  # noqa: E402
+from tlkit.course import nbgrader_ext  # noqa: E402
 
 # A deleted graded cell, or one whose nbgrader metadata was removed: put it back from the gradebook and grade it
 # (was: "needs manual grade" for a cell that no longer exists, 12/16 instead of 16/16).
@@ -85,7 +85,7 @@ if os.environ.get("TLKIT_SANDBOX", "").strip() not in ("", "0"):
 from nbgrader.converters import GenerateAssignment as _GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import ClearSolutions as _ClearSolutions  # noqa: E402
 
-from tlkit.nbgrader_ext import NameTheStub as _NameTheStub  # noqa: E402
+from tlkit.course.nbgrader_ext import NameTheStub as _NameTheStub  # noqa: E402
 
 _steps = list(_GenerateAssignment.class_traits()["preprocessors"].default())
 _at = _steps.index(_ClearSolutions) + 1

@@ -1,4 +1,4 @@
-"""pytest configuration for tests/ (the course helpers live in tlkit.grading, importable without a path hack)."""
+"""pytest configuration for tests/ (the course helpers live in tlkit.course.grading, importable without a path hack)."""
 import pytest
 import torch
 

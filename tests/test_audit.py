@@ -5,8 +5,9 @@ import sys
 import nbformat
 import pytest
 
-from tlkit import audit, grading
-from tlkit.grading import FIXTURES, LESSON_IDS, LESSONS, SOLUTIONS
+from tlkit.course import audit, grading
+from tlkit.course.grading import LESSON_IDS
+from tlkit.course.paths import FIXTURES, LESSONS, SOLUTIONS
 
 PROTECTED = {"torch", "np", "Image"}
 

@@ -1,9 +1,9 @@
-"""tlkit.bench at smoke size: both loops train, the figures are positive and the ratio is printed."""
-from tlkit import bench
+"""tlkit bench at smoke size: both loops train, the figures are positive and the ratio is printed."""
+from tlkit.course import cli
 
 
 def test_bench_smoke(capsys, tmp_path):
-    assert bench.main(["--size", "smoke", "--device", "cpu", "--json", str(tmp_path / "b.json")]) == 0
+    assert cli.main(["bench", "--size", "smoke", "--device", "cpu", "--json", str(tmp_path / "b.json")]) == 0
     out = capsys.readouterr().out
     assert "plain tutorial loop" in out and "tlkit.train.fit" in out and "ratio fit / plain" in out
     import json

@@ -26,7 +26,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlkit.grading import LESSON_IDS, ROOT, fill_in, generate, nbgrader_env, new_course
+from tlkit.course.grading import LESSON_IDS, fill_in, generate, nbgrader_env, new_course
+from tlkit.course.paths import CHECKOUT as ROOT
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("TLKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

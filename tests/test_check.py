@@ -1,4 +1,4 @@
-"""``tlkit check`` (tlkit/check.py): a learner's self-grading.
+"""``tlkit check`` (tlkit/course/check.py): a learner's self-grading.
 
 The equality with ``nbgrader autograde`` on a partially and on a fully solved notebook of EVERY lesson is checked in
 tests/test_lessons.py's round trip (it already pays for those kernels). Here: an infinite loop, a dead kernel and the
@@ -16,8 +16,9 @@ import time
 import nbformat
 import pytest
 
-from tlkit import check, cli, grading
-from tlkit.grading import LESSON_IDS, LESSONS, SOLUTIONS
+from tlkit.course import check, cli, grading
+from tlkit.course.grading import LESSON_IDS
+from tlkit.course.paths import LESSONS, SOLUTIONS
 
 FASTEST = "01_preprocessing"   # ~5 s per notebook in the grade profile
 LOOPED = "resize_center_crop"  # the one exercise of 01 that no later cell calls: one 60 s timeout

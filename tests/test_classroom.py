@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 
-from tlkit.grading import fill_in, generate, nbgrader_meta, new_course, run_nbgrader
+from tlkit.course.grading import fill_in, generate, nbgrader_meta, new_course, run_nbgrader
 
 LESSON = "01_preprocessing"  # the lightest lesson
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="nbgrader's exchange needs a POSIX file system")

@@ -11,8 +11,8 @@ import time
 import nbformat
 import pytest
 
-from tlkit import audit, grading, nbgrader_ext
-from tlkit.grading import FIXTURES, SOLUTIONS
+from tlkit.course import audit, grading, nbgrader_ext
+from tlkit.course.paths import FIXTURES, SOLUTIONS
 
 LESSON = "01_preprocessing"
 TINY = "tiny"

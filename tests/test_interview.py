@@ -1,13 +1,14 @@
 """The interview track: INTERVIEW.md covers every source question once, every cited figure is the one in its
-result file, and every cited lesson key is recorded by that lesson (tlkit.interview)."""
+result file, and every cited lesson key is recorded by that lesson (tlkit.course.interview)."""
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tlkit import interview
-from tlkit.interview import CITATION, INTERVIEW, LESSON_ID, PLACEHOLDER, ROOT, load_questions
+from tlkit.course import interview
+from tlkit.course.interview import CITATION, INTERVIEW, LESSON_ID, PLACEHOLDER, load_questions
+from tlkit.course.paths import CHECKOUT as ROOT
 
 QUESTIONS = load_questions()
 SOURCE_DIR = ROOT.parent / "shared" / "source-material"
@@ -97,9 +98,9 @@ def test_every_source_question_is_listed():
 # ------------------------------------------------------------------------------------------------ INTERVIEW.md
 
 def test_interview_md_is_the_rendering():
-    assert INTERVIEW.is_file(), "INTERVIEW.md missing: python -m tlkit.interview --write"
+    assert INTERVIEW.is_file(), "INTERVIEW.md missing: tlkit interview --write"
     assert INTERVIEW.read_text() == interview.render(), \
-        "INTERVIEW.md is stale (a template or a result file changed): run python -m tlkit.interview --write"
+        "INTERVIEW.md is stale (a template or a result file changed): run tlkit interview --write"
 
 
 def test_every_question_once_answered_or_marked():
@@ -210,7 +211,7 @@ def test_recorded_keys_literal_and_fstring(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------------------ the command
 
 def test_cli_question_lesson_index(capsys):
-    from tlkit.cli import main
+    from tlkit.course.cli import main
 
     assert main(["interview", "day9_q7"]) == 0
     out = capsys.readouterr().out
@@ -227,7 +228,7 @@ def test_cli_question_lesson_index(capsys):
 @pytest.mark.parametrize("argv", [["interview", "day9_q77"], ["interview", "--lesson", "99_nothing"],
                                   ["interview", "day9_q7", "--lesson", "02"]])
 def test_cli_unknown_is_one_line_exit_2(argv, capsys):
-    from tlkit.cli import main
+    from tlkit.course.cli import main
 
     assert main(argv) == 2
     captured = capsys.readouterr()
@@ -242,7 +243,7 @@ def test_record_runs_the_notebook_in_its_folder(tmp_path, monkeypatch):
     folder = tmp_path / "solutions" / "99_tiny"
     folder.mkdir(parents=True)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import os, torch\nfrom tlkit.runtime import Lesson\n"
+        "import os, torch\nfrom tlkit.lesson import Lesson\n"
         "lesson = Lesson(os.environ['TLKIT_PROFILE'], torch.device('cpu'), 1)\n"
         "lesson.record('cwd', os.path.basename(os.getcwd()))\nlesson.record('answer', 42)")])
     nbformat.write(nb, folder / "99_tiny.ipynb")
@@ -253,7 +254,7 @@ def test_record_runs_the_notebook_in_its_folder(tmp_path, monkeypatch):
     data = json.loads(out.read_text())
     assert out == tmp_path / "results" / "lessons" / "99_tiny.json"
     assert data["figures"] == {"cwd": "99_tiny", "answer": 42} and data["profile"] == "quick"
-    assert data["command"] == "python -m tlkit.interview record 99_tiny"
+    assert data["command"] == "tlkit record 99_tiny"
     assert (folder / "99_tiny.ipynb").read_bytes() == before, "the solution notebook is not written"
     with pytest.raises(interview.Unknown):
         interview.record("98_missing")

@@ -19,12 +19,12 @@ LESSONS = sorted(p.parent.name for p in SOLUTIONS.glob("*/*.ipynb") if p.parent.
 
 
 def _library() -> dict[str, object]:
-    """Every function and class defined in a tlkit module, by name."""
+    """Every function and class defined in a tlkit module, subpackages included, by name."""
     found = {}
-    for info in pkgutil.iter_modules(tlkit.__path__):
-        if info.name in ("__main__", "cli"):
+    for info in pkgutil.walk_packages(tlkit.__path__, "tlkit."):
+        if info.name.rsplit(".", 1)[-1] in ("__main__", "cli"):
             continue
-        module = importlib.import_module(f"tlkit.{info.name}")
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__:
                 found.setdefault(name, obj)

@@ -1,10 +1,11 @@
-"""tlkit.reproduce: every experiment at smoke size (seconds each), the result file's schema, resuming (finished
+"""tlkit reproduce: every experiment at smoke size (seconds each), the result file's schema, resuming (finished
 seeds kept and skipped, a crash loses only the running seed), and the README's results table = its generation."""
 import json
 
 import pytest
 
-from tlkit import reproduce
+from tlkit.course import cli, reproduce
+from tlkit.lesson import results
 
 TOP = {"experiment", "lesson", "description", "command", "commit", "device", "torch", "timm", "date", "size",
        "settings", "seconds", "seeds", "summary", "headline", "anchors"}
@@ -74,7 +75,7 @@ def test_rerun_skips_finished_seeds_and_a_crash_keeps_them(fake, tmp_path):
 
 
 def test_list_and_table(fake, tmp_path, capsys):
-    assert reproduce.main(["--list"]) == 0
+    assert cli.main(["reproduce", "--list"]) == 0
     listed = capsys.readouterr().out
     assert all(name in listed for name in reproduce.EXPERIMENTS)
     reproduce.run("fake", [0], size="smoke", out=tmp_path, progress=False)
@@ -87,7 +88,7 @@ def test_readme_results_block_is_generated_from_the_result_files():
     assert reproduce.BEGIN in text and reproduce.END in text
     start, end = text.index(reproduce.BEGIN), text.index(reproduce.END) + len(reproduce.END)
     assert text[start:end] == reproduce.readme_block(), \
-        "README's results table is stale: run `python -m tlkit.reproduce --update-readme`"
+        "README's results table is stale: run `tlkit reproduce --update-readme`"
 
 
 def test_committed_result_files_follow_the_schema():
@@ -101,10 +102,10 @@ def test_committed_result_files_follow_the_schema():
 
 def test_load_gives_lessons_full_size_results_only(fake, tmp_path):
     reproduce.run("fake", [0], size="smoke", out=tmp_path, progress=False)
-    assert reproduce.load("fake", tmp_path) is None, "a smoke-size file is not the full profile"
-    assert reproduce.load("fake", tmp_path, size=None)["size"] == "smoke"
-    assert reproduce.load("missing", tmp_path) is None and "python -m tlkit.reproduce missing" in reproduce.absent("missing")
+    assert results.load("fake", tmp_path) is None, "a smoke-size file is not the full profile"
+    assert results.load("fake", tmp_path, size=None)["size"] == "smoke"
+    assert results.load("missing", tmp_path) is None and "tlkit reproduce missing" in results.absent("missing")
     reproduce.run("fake", [0, 1], size="full", out=tmp_path, progress=False)
-    doc = reproduce.load("fake", tmp_path)
-    assert reproduce.figure(doc, "acc") == "0.505 ± 0.005 (2 seeds)"
-    assert "`results/fake.json` (full size, 2 seed(s)" in reproduce.source_of(doc)
+    doc = results.load("fake", tmp_path)
+    assert results.figure(doc, "acc") == "0.505 ± 0.005 (2 seeds)"
+    assert "`results/fake.json` (full size, 2 seed(s)" in results.source_of(doc)

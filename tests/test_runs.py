@@ -1,7 +1,7 @@
-"""tlkit.runs: joining phases, summaries, tables."""
+"""tlkit.lesson.report: joining phases, summaries, tables."""
 import math
 
-from tlkit import runs
+from tlkit.lesson import report as runs
 
 A = {"step": [2, 4], "epoch": [1.0, 2.0], "seconds": [1.0, 2.0], "val_acc": [0.5, 0.7]}
 B = {"step": [3], "epoch": [1.0], "seconds": [0.5], "val_acc": [0.6], "lambda": [0.9]}

@@ -1,9 +1,10 @@
-"""tlkit.runtime: device moves, seeding, the lesson start."""
+"""tlkit.runtime (device moves, seeding) and tlkit.lesson.session (the lesson start, record)."""
 import pytest
 import torch
 from torch import nn
 
 from tlkit import runtime
+from tlkit.lesson import session
 
 
 def test_to_device_and_prepare_use_channels_last():
@@ -27,10 +28,10 @@ def test_start_lesson_threads_and_clock(monkeypatch):
     threads = torch.get_num_threads()
     try:
         monkeypatch.setenv("TLKIT_PROFILE", "grade")
-        lesson = runtime.start_lesson()
+        lesson = session.start_lesson()
         assert lesson.profile == "grade" and lesson.threads == 1 == torch.get_num_threads()
         monkeypatch.setenv("TLKIT_PROFILE", "quick")
-        lesson = runtime.start_lesson()
+        lesson = session.start_lesson()
         assert lesson.threads == runtime.cpu_count() == torch.get_num_threads()
         assert 0 <= lesson.elapsed() < 60 and "quick" in str(lesson)
     finally:
@@ -45,7 +46,7 @@ def test_record_keeps_figures_and_writes_them_with_provenance(tmp_path, monkeypa
     monkeypatch.chdir(folder)
     monkeypatch.setenv("TLKIT_RECORD", str(tmp_path / "out"))
     monkeypatch.setenv("TLKIT_PROFILE", "grade")
-    lesson = runtime.start_lesson()
+    lesson = session.start_lesson()
     assert lesson.lesson_id == "02_freezing"
     assert lesson.record("fine_tune_acc", torch.tensor(0.75)) == 0.75
     lesson.record("best_strategy", "fine-tune")
@@ -59,4 +60,4 @@ def test_record_keeps_figures_and_writes_them_with_provenance(tmp_path, monkeypa
         lesson.record("a_list", [1, 2])
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RuntimeError, match="not a lesson folder"):
-        runtime.start_lesson().record("x", 1.0)
+        session.start_lesson().record("x", 1.0)

@@ -1,4 +1,4 @@
-"""tlkit.widgets without a browser: options, initial selection, redraws, legends."""
+"""tlkit.lesson.widgets without a browser: options, initial selection, redraws, legends."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from tlkit.widgets import plot_runs, run_explorer  # noqa: E402
+from tlkit.lesson.widgets import plot_runs, run_explorer  # noqa: E402
 
 
 def _history(n, steps_per_epoch=10, **metrics):

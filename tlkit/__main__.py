@@ -1,6 +1,6 @@
-"""``python -m tlkit <subcommand>``: the same as the ``tlkit`` console script (tlkit.cli)."""
+"""``python -m tlkit <subcommand>``: the same as the ``tlkit`` console script (tlkit.course.cli)."""
 import sys
 
-from tlkit.cli import main
+from tlkit.course.cli import main
 
 sys.exit(main())

@@ -6,7 +6,6 @@ continues from one; :func:`load` reads one, :func:`check_compatible` says clearl
 """
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -14,34 +13,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from .files import atomic_write
+
 FORMAT = "tlkit-checkpoint-1"
 
 
 def atomic_save(obj, path) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically: written to a temp file next to it, flushed and fsync'ed, then
-    renamed over ``path`` (``os.replace``). If anything fails half-way the temp file is removed and ``path`` still
-    holds the previous checkpoint; a kill mid-write leaves at worst a stray ``.<name>.tmp-<pid>`` file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable (POSIX); not possible on every platform
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-    return path
+    """``torch.save(obj)`` to ``path`` atomically (:func:`tlkit.files.atomic_write`)."""
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def load(path) -> dict:

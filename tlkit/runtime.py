@@ -1,23 +1,17 @@
-"""Where and how a lesson runs: the device, seeding, moving tensors and models there, bf16 autocast on CUDA,
-and the one-call lesson start (threads chosen for the machine, a clock for the closing summary)."""
+"""Where and how code runs: the device, seeding, moving tensors and models there, bf16 autocast on CUDA, the cores
+this process may use, and the device named in words (what a result ran on)."""
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import platform
 import random
 import re
-import subprocess
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import profile
 
 
 def device() -> torch.device:
@@ -75,90 +69,3 @@ def device_name(dev: torch.device | None = None) -> str:
     except OSError:
         pass
     return f"{model} ({cpu_count()} cores)"
-
-
-def provenance(dev: torch.device | None = None) -> dict[str, str]:
-    """Where a figure comes from: UTC date, device, torch and timm versions, and the git commit of this checkout
-    (``+dirty`` when it has uncommitted changes; ``unknown`` outside a git checkout)."""
-    import timm
-
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True).stdout.strip()
-        commit += "+dirty" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "device": device_name(dev), "torch": torch.__version__, "timm": timm.__version__, "commit": commit}
-
-
-def _lesson_id() -> str | None:
-    """The lesson a notebook kernel runs: its working folder is solutions/<id> or lessons/<id>."""
-    name = Path.cwd().name
-    return name if re.fullmatch(r"\d\d_\w+", name) else None
-
-
-@dataclass
-class Lesson:
-    """What :func:`start_lesson` returns: the profile, the device, the thread count, a clock, and the figures the
-    lesson recorded (:meth:`record`)."""
-
-    profile: str
-    device: torch.device
-    threads: int
-    started: float = field(default_factory=time.perf_counter)
-    lesson_id: str | None = field(default_factory=_lesson_id)
-    figures: dict = field(default_factory=dict)
-
-    def elapsed(self) -> float:
-        """Seconds since the lesson started."""
-        return time.perf_counter() - self.started
-
-    def record(self, key: str, value):
-        """Keep a headline figure under ``key`` and return it unchanged.
-
-        With ``TLKIT_RECORD=<folder>`` set, every figure recorded so far is also written (atomically, after each
-        call, so a crash keeps them) to ``<folder>/<lesson id>.json`` with the profile and :func:`provenance`;
-        INTERVIEW.md cites figures from those files.
-        """
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-            raise ValueError(f"record key {key!r}: use snake_case (a-z, 0-9, _)")
-        if isinstance(value, torch.Tensor):
-            value = value.item()
-        if isinstance(value, np.generic):
-            value = value.item()
-        if not isinstance(value, (int, float, str)):
-            raise TypeError(f"record {key!r}: a number or a string, not {type(value).__name__}")
-        self.figures[key] = value
-        folder = os.environ.get("TLKIT_RECORD")
-        if folder:
-            if self.lesson_id is None:
-                raise RuntimeError(f"TLKIT_RECORD is set but {Path.cwd()} is not a lesson folder (NN_name)")
-            out = Path(folder) / f"{self.lesson_id}.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            meta = {"lesson": self.lesson_id, "profile": self.profile,
-                    "command": os.environ.get("TLKIT_RECORD_COMMAND", ""), **provenance(self.device)}
-            tmp = out.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({**meta, "seconds": round(self.elapsed(), 1), "figures": self.figures},
-                                      indent=1) + "\n")
-            os.replace(tmp, out)
-        return value
-
-    def __str__(self) -> str:
-        return f"profile {self.profile!r} on {self.device} ({self.threads} torch threads), torch {torch.__version__}"
-
-
-def start_lesson(seed: int = 0) -> Lesson:
-    """Start a lesson: seed everything and choose torch's CPU threads for this machine.
-
-    All available cores in the quick and full profiles; one in the grade profile, whose tensors are so small that
-    extra threads only wait on each other (and graders run several kernels side by side).
-    """
-    name = profile.current()
-    threads = 1 if name == "grade" else cpu_count()
-    torch.set_num_threads(threads)
-    seed_everything(seed)
-    return Lesson(name, device(), threads)

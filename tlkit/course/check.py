@@ -1,8 +1,8 @@
 """``tlkit check``: a learner grades their own saved notebook exactly as the instructor's ``nbgrader autograde`` would.
 
 ``check([path or id, ...])`` builds ONE temporary nbgrader course (in the system's temp folder, never in the repo)
-whose source is ``solutions/<id>`` of this checkout (``tlkit.grading.SOLUTIONS``) and whose config is the repo's
-``nbgrader_config.py`` (the per-cell timeout, the hardening preprocessors of tlkit/nbgrader_ext.py), generates the
+whose source is ``solutions/<id>`` of this checkout (``tlkit.SOLUTIONS``) and whose config is the repo's
+``nbgrader_config.py`` (the per-cell timeout, the hardening preprocessors of tlkit/course/nbgrader_ext/), generates the
 releases, submits every notebook as its own student and runs ONE ``nbgrader autograde`` over all of them (one kernel
 start per notebook, in the grade profile: nbgrader sets ``NBGRADER_EXECUTION``). The points come from that run's
 gradebook, so they are nbgrader's points. The report shows, per exercise (solution cell -> its test cells), points
@@ -18,7 +18,7 @@ Two things are added to nbgrader's run, through the temporary course's copy of t
   cells call ends in ~2 min instead of ten minutes. Grade-profile cells take seconds (the slowest ~4 s), so the
   points are the same; ``later_timeout=None`` (``--full-timeouts``) gives every cell the full timeout.
 
-The CLI is ``tlkit check`` (tlkit.cli); exit 0 when every autograded cell earns full marks, 1 otherwise, 2 on bad
+The CLI is ``tlkit check`` (tlkit.course.cli); exit 0 when every autograded cell earns full marks, 1 otherwise, 2 on bad
 input (``BadInput``: one line).
 """
 from __future__ import annotations
@@ -26,8 +26,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -35,7 +33,9 @@ from pathlib import Path
 
 import nbformat
 
-from tlkit import grading
+from . import grading
+from .grading import BadInput
+from .paths import LESSONS, SOLUTIONS
 
 LATER_TIMEOUT = 10  # seconds per cell after a notebook's first timeout (see the module docstring)
 TRACE_ENV = "TLKIT_CHECK_TRACE"
@@ -45,15 +45,11 @@ LATER_TIMEOUT_ENV = "TLKIT_CHECK_LATER_TIMEOUT"
 DROPPED_ENV = ("TLKIT_PROFILE", "TLKIT_RECORD", "TLKIT_RECORD_COMMAND")
 CONFIG_ADDITION = """
 
-# --- tlkit check (tlkit/check.py): the grading above, traced; later cells shortened after a timeout ---
-from tlkit import check as _tlkit_check  # noqa: E402
+# --- tlkit check (tlkit/course/check.py): the grading above, traced; later cells shortened after a timeout ---
+from tlkit.course import check as _tlkit_check  # noqa: E402
 
 c.Autograde.autograde_preprocessors = _tlkit_check.traced_preprocessors(c.Autograde.autograde_preprocessors)
 """
-
-
-class BadInput(Exception):
-    """A notebook or lesson id that cannot be checked (the CLI prints it on one line and exits 2)."""
 
 
 # --- what the report is made of ---
@@ -110,7 +106,7 @@ class Result:
         return all(t.points == t.max_points for e in self.exercises for t in e.tests)
 
     def test_scores(self) -> dict[str, tuple[float, float]]:
-        """{test grade_id: (earned, possible)}, comparable with ``tlkit.grading.scores``."""
+        """{test grade_id: (earned, possible)}, comparable with ``tlkit.course.grading.scores``."""
         return {t.grade_id: (t.points, t.max_points) for e in self.exercises for t in e.tests}
 
 
@@ -128,7 +124,7 @@ def _lesson_folders() -> list[Path]:
     """Where a lesson id is looked up, first match wins: the current folder (a notebook's own folder when run as
     ``!tlkit check <id>``), its lessons/, then the checkout's lessons/."""
     cwd = Path.cwd()
-    return [cwd, cwd / "lessons", grading.LESSONS]
+    return [cwd, cwd / "lessons", LESSONS]
 
 
 def _no_source(lesson: str, path: Path | None, solutions: Path) -> BadInput:
@@ -138,7 +134,7 @@ def _no_source(lesson: str, path: Path | None, solutions: Path) -> BadInput:
                     f"visible tests")
 
 
-def find_by_id(lesson: str, solutions: Path = grading.SOLUTIONS) -> Path:
+def find_by_id(lesson: str, solutions: Path = SOLUTIONS) -> Path:
     """The saved notebook of lesson ``lesson``: <id>.ipynb in the current folder, <id>/<id>.ipynb, lessons/<id>/,
     or the checkout's lessons/<id>/."""
     candidates = [Path.cwd() / f"{lesson}.ipynb"] + [d / lesson / f"{lesson}.ipynb" for d in _lesson_folders()]
@@ -147,7 +143,7 @@ def find_by_id(lesson: str, solutions: Path = grading.SOLUTIONS) -> Path:
         known = _known_ids(solutions)
         if lesson in known:
             raise BadInput(f"lesson {lesson}: no saved notebook lessons/{lesson}/{lesson}.ipynb here or in "
-                           f"{grading.LESSONS.parent}")
+                           f"{LESSONS.parent}")
         if not known:
             raise _no_source(lesson, None, solutions)
         raise BadInput(f"unknown lesson {lesson!r} (not a notebook path either); lessons: {', '.join(known)}")
@@ -179,7 +175,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise BadInput(f"{path} is not a readable notebook: {str(err).splitlines()[0]}") from None
 
 
-def identify(path: Path, solutions: Path = grading.SOLUTIONS) -> str:
+def identify(path: Path, solutions: Path = SOLUTIONS) -> str:
     """The lesson id of a saved notebook: its folder or file name (``02_freezing-Copy1.ipynb`` too), else the
     lesson whose graded cells it holds. BadInput when it is none of our lessons or has no instructor source."""
     path = Path(path)
@@ -206,7 +202,7 @@ def _grade_ids(source: Path) -> set[str]:
     return {grading.nbgrader_meta(c).get("grade_id") for c in nbformat.read(source, 4).cells} - {None}
 
 
-def resolve(target: str, solutions: Path = grading.SOLUTIONS) -> tuple[str, Path]:
+def resolve(target: str, solutions: Path = SOLUTIONS) -> tuple[str, Path]:
     """(lesson id, notebook path) for a command-line argument: a notebook path or a lesson id."""
     path = Path(target)
     if path.exists():
@@ -339,12 +335,6 @@ def _cell_outcome(cell) -> tuple[str, str]:
     return "failed", ""
 
 
-def _nbgrader(course: Path, env: dict[str, str], timeout: float | None, *args: str) -> subprocess.CompletedProcess:
-    """``python -m nbgrader ARGS`` in the course, with exactly ``env`` (os.environ is left alone: thread-safe)."""
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
-                          env=env, timeout=timeout)
-
-
 def _remove(folder: Path) -> None:
     def writable(func, path, _):
         os.chmod(path, 0o700)
@@ -352,7 +342,7 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, onerror=writable)
 
 
-def check(targets: list[str | Path], solutions: Path = grading.SOLUTIONS, later_timeout: int | None = LATER_TIMEOUT,
+def check(targets: list[str | Path], solutions: Path = SOLUTIONS, later_timeout: int | None = LATER_TIMEOUT,
           keep: Path | None = None, timeout: float | None = None) -> list[Result]:
     """Grade the saved notebooks ``targets`` (paths or lesson ids) in one temporary course and one autograde run.
 
@@ -385,13 +375,14 @@ def _grade(course: Path, resolved: list[tuple[str, Path]], solutions: Path, late
         students.append(student)
     trace = course / "trace"
     trace.mkdir()
-    env = {k: v for k, v in grading.nbgrader_env().items() if k not in DROPPED_ENV}
-    env.update({TRACE_ENV: str(trace), LATER_TIMEOUT_ENV: str(later_timeout or "")})
+    env = {TRACE_ENV: str(trace), LATER_TIMEOUT_ENV: str(later_timeout or "")}
     assignment = lessons[0] if len(lessons) == 1 else "*"
-    gen = _nbgrader(course, env, timeout, "generate_assignment", assignment, "--force")
+    gen = grading.run_nbgrader(course, "generate_assignment", assignment, "--force", check=False, timeout=timeout,
+                               env=env, unset=DROPPED_ENV)
     if gen.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{gen.stdout[-2000:]}\n{gen.stderr[-2000:]}")
-    proc = _nbgrader(course, env, timeout, "autograde", assignment, "--force")
+    proc = grading.run_nbgrader(course, "autograde", assignment, "--force", check=False, timeout=timeout, env=env,
+                                unset=DROPPED_ENV)
     log = proc.stdout + proc.stderr
     return [_result(course, lesson, Path(path), student, solutions, trace, log, later_timeout)
             for (lesson, path), student in zip(resolved, students)]

@@ -12,7 +12,7 @@ student code: it reads the JSON and scans the code cells' syntax trees. It flags
   (``os._exit``, ``os.kill``), processes, sockets, ``ctypes``, shell escapes and magics, and file access outside the
   notebook folder (absolute or ``..`` paths, ``gradebook``, ``solutions``, ``submitted``...).
 
-The CLI is ``tlkit audit <id>`` (tlkit.cli).
+The CLI is ``tlkit audit <id>`` (tlkit.course.cli).
 """
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-from tlkit import grading
+from . import grading
+from .grading import BadInput
+from .paths import SOLUTIONS
 
 # Names whose attributes student code must not assign (on top of every module the notebook imports).
 GUARDED_ROOTS = {"builtins", "__builtins__", "sys", "os", "torch", "np", "numpy", "math", "unittest", "pytest",
@@ -67,10 +69,6 @@ class Finding:
 
     def row(self) -> str:
         return f"  {self.kind:<9} {self.where:<34} {self.what}"
-
-
-class BadInput(Exception):
-    """The lesson or the course folder cannot be audited (exit code 2)."""
 
 
 def _dotted(node: ast.AST) -> str:
@@ -268,7 +266,7 @@ def audit_notebook(student: str, nb, release) -> list[Finding]:
     return out
 
 
-def release_notebook(lesson: str, source: Path = grading.SOLUTIONS) -> nbformat.NotebookNode:
+def release_notebook(lesson: str, source: Path = SOLUTIONS) -> nbformat.NotebookNode:
     """The release of ``lesson`` generated now from ``source`` (nbgrader generate_assignment in a temp course)."""
     if not (Path(source) / lesson / f"{lesson}.ipynb").is_file():
         raise BadInput(f"no source notebook {Path(source) / lesson / (lesson + '.ipynb')}")
@@ -319,7 +317,7 @@ def audit(course: Path, lesson: str, release=None, students=None) -> dict[str, l
     return result
 
 
-def format_report(result: dict[str, list[Finding]], lesson: str) -> str:
+def format_flags(result: dict[str, list[Finding]], lesson: str) -> str:
     """A table per student; clean students on one line."""
     lines = [f"tlkit audit {lesson}: {len(result)} submission(s), "
              f"{sum(1 for f in result.values() if f)} to review before grading"]

@@ -1,7 +1,8 @@
-"""The ``tlkit`` command: ``tlkit <subcommand> ...`` (also ``python -m tlkit``).
+"""The one ``tlkit`` command: ``tlkit check|audit|interview|record|reproduce|bench ...`` (also ``python -m tlkit``).
 
 Subcommands register themselves in ``SUBCOMMANDS`` through ``subcommand``; each gets an argparse sub-parser and
-returns the process exit code. The logic lives in the library modules (e.g. tlkit.audit), not here.
+returns the process exit code. The logic lives in the course modules (e.g. tlkit.course.audit), not here; each
+module is imported only when its subcommand runs, so ``tlkit --help`` loads no torch.
 """
 from __future__ import annotations
 
@@ -30,14 +31,14 @@ def _audit(parser: argparse.ArgumentParser):
                         help="compare with this release notebook instead of generating one from solutions/")
 
     def run(args) -> int:
-        from tlkit import audit
+        from . import audit
 
         try:
             result = audit.audit(args.course, args.lesson, release=args.release, students=args.student)
         except audit.BadInput as err:
             print(f"tlkit audit: {err}", file=sys.stderr)
             return 2
-        print(audit.format_report(result, args.lesson))
+        print(audit.format_flags(result, args.lesson))
         return 1 if any(result.values()) else 0
     return run
 
@@ -55,9 +56,10 @@ def _check(parser: argparse.ArgumentParser):
     def run(args) -> int:
         import time
 
-        from tlkit import check, grading
+        from . import check, grading
+        from .paths import SOLUTIONS
 
-        solutions = args.solutions or grading.SOLUTIONS
+        solutions = args.solutions or SOLUTIONS
         if args.all and args.notebooks:
             print("tlkit check: give notebooks or --all, not both", file=sys.stderr)
             return 2
@@ -89,20 +91,69 @@ def _check(parser: argparse.ArgumentParser):
 
 
 @subcommand("interview", "the interview track: print INTERVIEW.md per question (day9_q7), per lesson (--lesson 04_dann), "
-                         "or its index")
+                         "or its index; --write / --check render it from the recorded figures")
 def _interview(parser: argparse.ArgumentParser):
-    from tlkit import interview
+    from . import interview
 
     return interview.command(parser)
 
 
+@subcommand("record", "run a solution notebook (quick profile) and record its headline figures in results/lessons/")
+def _record(parser: argparse.ArgumentParser):
+    from . import interview
+
+    return interview.record_command(parser)
+
+
+@subcommand("reproduce", "run a lesson's full-profile experiment on any device and write results/NAME.json "
+                         "(--list, --table, --update-readme)")
+def _reproduce(parser: argparse.ArgumentParser):
+    parser.add_argument("name", nargs="?", help="experiment name (see --list)")
+    parser.add_argument("--list", action="store_true", help="name the experiments and exit")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--seeds", help="comma-separated seeds (default: the experiment's own)")
+    parser.add_argument("--size", default="full", choices=("smoke", "full"))
+    parser.add_argument("--out", type=Path, help="folder for the result file (default: results/ of the checkout)")
+    parser.add_argument("--table", action="store_true", help="print the results table from the result files")
+    parser.add_argument("--update-readme", action="store_true", help="write the results table into README.md")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    def run(args) -> int:
+        if not (args.name or args.list or args.table or args.update_readme):
+            parser.error("name an experiment (or --list)")
+        from . import reproduce
+
+        return reproduce.main(args)
+    return run
+
+
+@subcommand("bench", "images/s of tlkit.train.fit against the PyTorch tutorial's plain loop")
+def _bench(parser: argparse.ArgumentParser):
+    parser.add_argument("--size", default="full", choices=("smoke", "full"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--img", type=int, help="input side in pixels (default 224)")
+    parser.add_argument("--batch", type=int)
+    parser.add_argument("--workers", type=int, help="DataLoader workers of the plain loop")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model on the fit path")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+
+    def run(args) -> int:
+        from . import bench
+
+        return bench.main(args)
+    return run
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="tlkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="tlkit", description=__doc__.splitlines()[0].replace("``", ""))
     subs = parser.add_subparsers(dest="command", metavar="command")
     runners = {}
     for name, (help_text, build) in SUBCOMMANDS.items():
         runners[name] = build(subs.add_parser(name, help=help_text, description=help_text))
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv[1:]  # the subcommand's own words, for the result files' ``command``
     if args.command is None:
         parser.print_help()
         return 2

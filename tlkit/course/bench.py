@@ -2,9 +2,9 @@
 written as PyTorch's transfer-learning tutorial writes it (``ImageFolder`` + transforms + ``DataLoader`` every epoch,
 fp32, a ``loss.item()`` per step), same model, same images, same epochs, batch size and optimizer, in one run.
 
-    python -m tlkit.bench                    # 1 epoch at 224 px (CPU: about a minute per loop)
-    python -m tlkit.bench --epochs 3 --compile --json results/bench.json
-    python -m tlkit.bench --size smoke       # seconds: what the tests run
+    tlkit bench                    # 1 epoch at 224 px (CPU: about a minute per loop)
+    tlkit bench --epochs 3 --compile --json results/bench.json
+    tlkit bench --size smoke       # seconds: what the tests run
 
 The ``fit`` path decodes and crops every photo once into one tensor (``tlkit.preprocessing.load_for``; its time is
 counted), flips on tensors, runs channels_last, and on CUDA keeps the data resident on the device, trains under bf16
@@ -14,17 +14,15 @@ per wall-clock second, data preparation included; the ratio is fit / plain.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import data, models, runtime, train
-from .preprocessing import load_for
+from tlkit import data, models, runtime, train
+from tlkit.files import write_json
+from tlkit.lesson.session import provenance
+from tlkit.preprocessing import load_for
 
 SIZES = {"smoke": {"img": 64, "per_class": 4, "epochs": 1, "batch": 4, "workers": 0},
          "full": {"img": 224, "per_class": None, "epochs": 1, "batch": 16, "workers": 2}}
@@ -101,20 +99,11 @@ def bench(size="full", device="auto", epochs=None, img=None, batch=None, workers
            "plain_images_per_s": plain_n / plain_s, "fit_images_per_s": fit_n / fit_s,
            "fit_training_images_per_s": fit_n / fit_train_s, "plain_seconds": plain_s, "fit_seconds": fit_s}
     out["ratio"] = out["fit_images_per_s"] / out["plain_images_per_s"]
-    return {**out, **runtime.provenance(dev)}
+    return {**out, **provenance(dev)}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tlkit.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="full", choices=sorted(SIZES))
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--img", type=int, help="input side in pixels (default 224)")
-    parser.add_argument("--batch", type=int)
-    parser.add_argument("--workers", type=int, help="DataLoader workers of the plain loop")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the model on the fit path")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args(argv)
+def main(args) -> int:
+    """``tlkit bench`` (its arguments are defined in tlkit.course.cli)."""
     r = bench(args.size, args.device, args.epochs, args.img, args.batch, args.workers, args.compile)
     s = r["settings"]
     print(f"{r['device']}, {s['images']} ants/bees photos x {s['epochs']} epoch(s) at {s['img']} px, batch {s['batch']}")
@@ -123,11 +112,5 @@ def main(argv=None) -> int:
           f"included; {r['fit_training_images_per_s']:.1f} images/s in training steps)")
     print(f"ratio fit / plain   : {r['ratio']:.2f}x")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"command": "python -m tlkit.bench " + " ".join(argv or sys.argv[1:]), **r},
-                                        indent=1) + "\n")
+        write_json({"command": "tlkit bench " + " ".join(args.argv), **r}, args.json)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,10 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "solutions"
-LESSONS = ROOT / "lessons"
-FIXTURES = ROOT / "tests" / "fixtures"
+from .paths import NBGRADER_CONFIG, SOLUTIONS
+
 MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
 
 
@@ -32,6 +30,10 @@ def lesson_ids(source: Path = SOLUTIONS) -> list[str]:
 LESSON_IDS = lesson_ids()
 
 
+class BadInput(Exception):
+    """A notebook, lesson id or course that a course tool cannot work on (the CLI prints it on one line, exit 2)."""
+
+
 def nbgrader_env() -> dict[str, str]:
     """The environment for an nbgrader subprocess: this interpreter's ``bin/`` first on ``PATH``."""
     env = dict(os.environ)
@@ -40,9 +42,11 @@ def nbgrader_env() -> dict[str, str]:
 
 
 def run_nbgrader(course: Path, *args: str, check: bool = True, timeout: float | None = None,
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m nbgrader ARGS`` in ``course``; raise AssertionError on failure when ``check``."""
-    full_env = nbgrader_env()
+                 env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Run ``python -m nbgrader ARGS`` in ``course`` with ``env`` added to :func:`nbgrader_env` and the ``unset``
+    variables removed (os.environ itself is left alone: thread-safe); raise AssertionError on failure when
+    ``check``."""
+    full_env = {k: v for k, v in nbgrader_env().items() if k not in unset}
     full_env.update(env or {})
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
                           env=full_env, timeout=timeout)
@@ -51,11 +55,10 @@ def run_nbgrader(course: Path, *args: str, check: bool = True, timeout: float | 
     return proc
 
 
-
 def new_course(tmp: Path, lesson: str, source: Path = SOLUTIONS) -> Path:
     """A temporary course directory in ``tmp`` with our nbgrader_config.py and the lesson's source."""
     tmp = Path(tmp)
-    shutil.copy(ROOT / "nbgrader_config.py", tmp / "nbgrader_config.py")
+    shutil.copy(NBGRADER_CONFIG, tmp / "nbgrader_config.py")
     shutil.copytree(Path(source) / lesson, tmp / "solutions" / lesson,
                     ignore=shutil.ignore_patterns(".*"))
     return tmp

@@ -1,0 +1,45 @@
+"""The full profile's figures for a lesson running a smaller profile: the committed ``results/<name>.json`` files that
+``tlkit reproduce NAME`` writes (with the same experiment functions, tlkit.lesson.experiments), read and cited."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .report import show
+
+RESULTS = Path(__file__).resolve().parents[2] / "results"  # the checkout's committed result files
+
+
+def load(name: str, folder: Path | None = None, size: str | None = "full") -> dict | None:
+    """The result document ``results/<name>.json``; None when the file does not exist or holds another ``size``
+    (default: only full-size results, the figures a lesson may quote as its full profile; ``None``: any size)."""
+    path = Path(folder or RESULTS) / f"{name}.json"
+    doc = json.loads(path.read_text()) if path.exists() else None
+    return doc if doc is not None and size in (None, doc.get("size")) else None
+
+
+def absent(name: str) -> str:
+    """What a lesson says when there is no full-size ``results/<name>.json``: how to make it."""
+    return (f"No full-size `results/{name}.json` in this checkout (pending a GPU, or not run yet): "
+            f"`tlkit reproduce {name}` makes it.")
+
+
+def full_profile(name: str) -> dict | None:
+    """:func:`load` for a lesson cell: the full-size document, or None after showing how to make it."""
+    doc = load(name)
+    if doc is None:
+        show(absent(name))
+    return doc
+
+
+def figure(doc: dict, key: str) -> str:
+    """``mean ± std (n seeds)`` of one figure of a result document, as text."""
+    s = doc["summary"][key]
+    spread = f" ± {s['std']:.3f}" if s["std"] is not None else ""
+    return f"{s['mean']:.3f}{spread} ({s['n']} seed{'s' if s['n'] > 1 else ''})"
+
+
+def source_of(doc: dict) -> str:
+    """Where a result document's figures come from: file, size, device, date and commit."""
+    return (f"`results/{doc['experiment']}.json` ({doc['size']} size, {len(doc['seeds'])} seed(s), {doc['device']}, "
+            f"{doc['date'][:10]}, commit {doc['commit']})")

@@ -1,0 +1,101 @@
+"""The lesson runtime: ``start_lesson()`` (seeding, threads for the machine, a clock) and ``lesson.record`` of the
+headline figures, written with their :func:`provenance` under ``TLKIT_RECORD``."""
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tlkit import profile
+from tlkit.files import write_json
+from tlkit.runtime import cpu_count, device, device_name, seed_everything
+
+
+def provenance(dev: torch.device | None = None) -> dict[str, str]:
+    """Where a figure comes from: UTC date, device, torch and timm versions, and the git commit of this checkout
+    (``+dirty`` when it has uncommitted changes; ``unknown`` outside a git checkout)."""
+    import timm
+
+    here = Path(__file__).resolve().parent  # git finds the checkout from any folder inside it
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True).stdout.strip()
+        commit += "+dirty" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "device": device_name(dev), "torch": torch.__version__, "timm": timm.__version__, "commit": commit}
+
+
+def _lesson_id() -> str | None:
+    """The lesson a notebook kernel runs: its working folder is solutions/<id> or lessons/<id>."""
+    name = Path.cwd().name
+    return name if re.fullmatch(r"\d\d_\w+", name) else None
+
+
+@dataclass
+class Lesson:
+    """What :func:`start_lesson` returns: the profile, the device, the thread count, a clock, and the figures the
+    lesson recorded (:meth:`record`)."""
+
+    profile: str
+    device: torch.device
+    threads: int
+    started: float = field(default_factory=time.perf_counter)
+    lesson_id: str | None = field(default_factory=_lesson_id)
+    figures: dict = field(default_factory=dict)
+
+    def elapsed(self) -> float:
+        """Seconds since the lesson started."""
+        return time.perf_counter() - self.started
+
+    def record(self, key: str, value):
+        """Keep a headline figure under ``key`` and return it unchanged.
+
+        With ``TLKIT_RECORD=<folder>`` set, every figure recorded so far is also written (atomically, after each
+        call, so a crash keeps them) to ``<folder>/<lesson id>.json`` with the profile and :func:`provenance`;
+        INTERVIEW.md cites figures from those files.
+        """
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise ValueError(f"record key {key!r}: use snake_case (a-z, 0-9, _)")
+        if isinstance(value, torch.Tensor):
+            value = value.item()
+        if isinstance(value, np.generic):
+            value = value.item()
+        if not isinstance(value, (int, float, str)):
+            raise TypeError(f"record {key!r}: a number or a string, not {type(value).__name__}")
+        self.figures[key] = value
+        folder = os.environ.get("TLKIT_RECORD")
+        if folder:
+            if self.lesson_id is None:
+                raise RuntimeError(f"TLKIT_RECORD is set but {Path.cwd()} is not a lesson folder (NN_name)")
+            out = Path(folder) / f"{self.lesson_id}.json"
+            meta = {"lesson": self.lesson_id, "profile": self.profile,
+                    "command": os.environ.get("TLKIT_RECORD_COMMAND", ""), **provenance(self.device)}
+            write_json({**meta, "seconds": round(self.elapsed(), 1), "figures": self.figures}, out)
+        return value
+
+    def __str__(self) -> str:
+        return f"profile {self.profile!r} on {self.device} ({self.threads} torch threads), torch {torch.__version__}"
+
+
+def start_lesson(seed: int = 0) -> Lesson:
+    """Start a lesson: seed everything and choose torch's CPU threads for this machine.
+
+    All available cores in the quick and full profiles; one in the grade profile, whose tensors are so small that
+    extra threads only wait on each other (and graders run several kernels side by side).
+    """
+    name = profile.current()
+    threads = 1 if name == "grade" else cpu_count()
+    torch.set_num_threads(threads)
+    seed_everything(seed)
+    return Lesson(name, device(), threads)
