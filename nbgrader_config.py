@@ -79,6 +79,7 @@ if os.environ.get("TLKIT_SANDBOX", "").strip() not in ("", "0"):
     c.SandboxKernelManager.hidden_paths = [p for p in {c.CourseDirectory.root, c.Exchange.get("root")} if p]
 # --- end grading hardening ---
 
+
 # --- release (issue 18): generate_assignment names the function to write in each stub ---
 # raise NotImplementedError("write freeze here, then run the tests below"), right after nbgrader's ClearSolutions.
 # Changing this changes every release: run `nbgrader generate_assignment <id> --force` for each lesson.

@@ -18,7 +18,7 @@ import pytest
 
 from tlkit.course import check, cli, grading
 from tlkit.course.grading import LESSON_IDS
-from tlkit.course.paths import LESSONS, SOLUTIONS
+from tlkit.course.paths import CHECKOUT, LESSONS, SOLUTIONS
 
 FASTEST = "01_preprocessing"   # ~5 s per notebook in the grade profile
 LOOPED = "resize_center_crop"  # the one exercise of 01 that no later cell calls: one 60 s timeout
@@ -116,7 +116,7 @@ def test_report_shows_no_hidden_test_source(runaway):
 
 def test_nothing_written_into_the_repo(runaway):
     status = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
-                            cwd=grading.ROOT, capture_output=True, text=True).stdout
+                            cwd=CHECKOUT, capture_output=True, text=True).stdout
     assert "autograded/" not in status and "submitted/" not in status and "tlkit-check" not in status, status
 
 

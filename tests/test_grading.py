@@ -153,7 +153,7 @@ def test_unreadable_submissions_are_not_graded(tampered):
 def test_audit_flags_the_tampered_set(tampered):
     course, _, _ = tampered
     result = audit.audit(course, LESSON, release=course / "lessons" / LESSON / f"{LESSON}.ipynb")
-    report = audit.format_report(result, LESSON)
+    report = audit.format_flags(result, LESSON)
     print(report)
     text = {s: "\n".join(f.what for f in fs) for s, fs in result.items()}
     assert "graded cell 'test_to_batch' deleted" in text["cells"]
@@ -268,3 +268,4 @@ def test_sandboxed_autograde(tmp_path):
     assert "READ" not in line and "WRITTEN" not in line and "CONNECTED" not in line, line
     assert "'uid': 0" not in line, line
     assert not (course / "planted.txt").exists()
+

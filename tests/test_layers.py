@@ -47,3 +47,43 @@ def test_one_command_lists_every_subcommand():
     assert "torch" not in subprocess.run(
         [sys.executable, "-c", "import sys, tlkit.course.cli; print(' '.join(sys.modules))"],
         capture_output=True, text=True, check=True).stdout.split(), "the CLI should load torch only when needed"
+
+
+SOLUTIONS = PACKAGE.parent / "solutions"
+LESSON_SOURCES = sorted(p for p in SOLUTIONS.glob("*/*.ipynb") if p.parent.name == p.stem)
+UNGRADED_BUDGET = 2200  # non-blank ungraded code lines over lessons 01-09 (was 3,198 before the lesson runtime)
+
+
+def _ungraded_cells(path: Path) -> list[str]:
+    """The code cells of a solution notebook that nbgrader neither grades nor clears: the lesson's own code."""
+    import nbformat
+
+    return [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code"
+            and not any(c.get("metadata", {}).get("nbgrader", {}).get(k) for k in ("solution", "grade"))]
+
+
+def test_lessons_show_teaching_not_plumbing():
+    """Lessons 01-09 hold at most UNGRADED_BUDGET non-blank lines of ungraded code; no helper is defined in two lessons,
+    and no lesson redefines a function or class that tlkit defines (reporting and plumbing live in tlkit.lesson)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import tlkit
+
+    lines, defined = 0, {}
+    for path in LESSON_SOURCES:
+        for source in _ungraded_cells(path):
+            if path.parent.name[:2] <= "09":
+                lines += sum(1 for line in source.splitlines() if line.strip())
+            for node in ast.parse(source).body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    defined.setdefault(node.name, []).append(path.parent.name)
+    assert lines <= UNGRADED_BUDGET, f"{lines} ungraded code lines in lessons 01-09 (budget {UNGRADED_BUDGET})"
+    twice = {name: where for name, where in defined.items() if len(set(where)) > 1}
+    assert not twice, f"helpers defined in two lessons (move them to tlkit.lesson): {twice}"
+    library = {name for info in pkgutil.walk_packages(tlkit.__path__, "tlkit.") if not info.name.endswith("__main__")
+               for name, obj in vars(importlib.import_module(info.name)).items()
+               if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == info.name}
+    shadowing = {name: where for name, where in defined.items() if name in library}
+    assert not shadowing, f"lesson functions that tlkit also defines: {shadowing}"

@@ -10,8 +10,8 @@ import pytest
 
 from tlkit.course import check
 from tlkit.course.paths import LESSONS, SOLUTIONS
-from tlkit.course.grading import (LESSON_IDS, autograde_class, fill_in, generate, hidden_test_lines,
-                           nbgrader_meta, new_course, partially_solved, release_differences, scores, submit)
+from tlkit.course.grading import (LESSON_IDS, autograde_class, fill_in, generate, hidden_test_lines, nbgrader_meta,
+                                  new_course, partially_solved, release_differences, scores, submit)
 
 pytestmark = pytest.mark.skipif(not LESSON_IDS, reason="no lessons yet")
 

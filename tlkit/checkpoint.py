@@ -7,6 +7,7 @@ continues from one; :func:`load` reads one, :func:`check_compatible` says clearl
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +92,52 @@ def check_compatible(model: nn.Module, state_dict: dict, source: str = "checkpoi
 def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     """A copy of ``model.state_dict()`` on the CPU (detached clones: later training does not change it)."""
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+@dataclass
+class RunState:
+    """What ``tlkit.train.fit`` carries from step to step and writes into a checkpoint: the base learning rates, the
+    history, the seconds trained, the data order at run start, the best weights so far (early stopping) and the step
+    to continue from. :meth:`start` begins a run, :meth:`resume` continues one from a checkpoint, :meth:`save`
+    writes one."""
+
+    base_lrs: list
+    data_start: list
+    history: dict = field(default_factory=lambda: {"step": [], "epoch": [], "seconds": []})
+    seconds: float = 0.0
+    best_weights: dict | None = None
+    rng: dict | None = None       # the global RNG states to restore before the next step (resume only)
+    first: int = 1                # the first step still to train
+    done: bool = False
+
+    @classmethod
+    def start(cls, optimizer, batches) -> "RunState":
+        return cls([g["lr"] for g in optimizer.param_groups], [g.get_state() for g in generators(batches)])
+
+    @classmethod
+    def resume(cls, path, model: nn.Module, optimizer, steps: int, per_epoch: int, early_stopping) -> "RunState":
+        """Load ``path`` into ``model``, ``optimizer`` and ``early_stopping`` after checking that it is a checkpoint
+        of the same run (model, steps, batches per epoch, early stopping or not)."""
+        state = load(path)
+        check_compatible(model, state["model"], f"checkpoint {path}")
+        if (state["steps"], state["per_epoch"]) != (steps, per_epoch):
+            raise ValueError(f"checkpoint {path} is from a run of {state['steps']} steps of {state['per_epoch']} "
+                             f"batches per epoch; this fit asks for {steps} steps of {per_epoch}")
+        if (state["early_stopping"] is None) != (early_stopping is None):
+            raise ValueError(f"checkpoint {path} was written " + ("with" if early_stopping is None else "without")
+                             + " early_stopping: resume with the same arguments")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if early_stopping is not None:
+            vars(early_stopping).update(state["early_stopping"])
+        return cls(state["base_lrs"], state["data_start"], state["history"], state["seconds"], state["best_model"],
+                   state["rng"], state["step"] + 1, state["done"])
+
+    def save(self, path, model: nn.Module, optimizer, step: int, steps: int, per_epoch: int, early_stopping) -> None:
+        """The whole run state after ``step``, written atomically to ``path``."""
+        atomic_save({
+            "format": FORMAT, "model": cpu_state_dict(model), "optimizer": optimizer.state_dict(),
+            "base_lrs": self.base_lrs, "step": step, "steps": steps, "per_epoch": per_epoch, "history": self.history,
+            "seconds": self.history["seconds"][-1], "data_start": self.data_start, "rng": rng_state(),
+            "early_stopping": None if early_stopping is None else dict(vars(early_stopping)),
+            "best_model": self.best_weights, "done": self.done}, path)

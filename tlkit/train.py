@@ -145,90 +145,92 @@ def fit(
         raise ValueError(f"nothing to train: {steps} steps")
     eval_every = eval_every or per_epoch
     dev = model_device(model)
-    base_lrs = [g["lr"] for g in optimizer.param_groups]
-    history: dict[str, list[float]] = {"step": [], "epoch": [], "seconds": []}
-    data_start = [g.get_state() for g in ckpt.generators(batches)]
-    first, elapsed, best_weights, rng = 1, 0.0, None, None
-    if resume is not None:
-        state = ckpt.load(resume)
-        ckpt.check_compatible(model, state["model"], f"checkpoint {resume}")
-        if (state["steps"], state["per_epoch"]) != (steps, per_epoch):
-            raise ValueError(f"checkpoint {resume} is from a run of {state['steps']} steps of {state['per_epoch']} "
-                             f"batches per epoch; this fit asks for {steps} steps of {per_epoch}")
-        if (state["early_stopping"] is None) != (early_stopping is None):
-            raise ValueError(f"checkpoint {resume} was written " + ("with" if early_stopping is None else "without")
-                             + " early_stopping: resume with the same arguments")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        base_lrs, history, elapsed = state["base_lrs"], state["history"], state["seconds"]
-        data_start, best_weights, rng = state["data_start"], state["best_model"], state["rng"]
-        if early_stopping is not None:
-            vars(early_stopping).update(state["early_stopping"])
-        if state["done"]:
-            return history
-        first = state["step"] + 1
-    for g, s in zip(ckpt.generators(batches), data_start):
-        g.set_state(s)
+    if resume is None:
+        run = ckpt.RunState.start(optimizer, batches)
+    else:
+        run = ckpt.RunState.resume(resume, model, optimizer, steps, per_epoch, early_stopping)
+        if run.done:
+            return run.history
+    stream = _batches_from(batches, run)
     sums: dict[str, torch.Tensor] = {}
-    n_seen, start = 0, time.perf_counter() - elapsed
-    stream = endless(batches)
-    for _ in range(first - 1):  # the batches already trained on, in the same order
-        next(stream)
-    if rng is not None:
-        ckpt.set_rng_state(rng)
+    n_seen, start = 0, time.perf_counter() - run.seconds
     model.train()
-    bar = tqdm(range(first, steps + 1), desc=desc, disable=not progress, initial=first - 1, total=steps)
+    bar = tqdm(range(run.first, steps + 1), desc=desc, disable=not progress, initial=run.first - 1, total=steps)
     for step in bar:
         p = (step - 1) / max(1, steps - 1)
         if lr_factor is not None:
-            for group, lr in zip(optimizer.param_groups, base_lrs):
+            for group, lr in zip(optimizer.param_groups, run.base_lrs):
                 group["lr"] = lr * lr_factor(p)
-        batch = tuple(to_device(t, dev) for t in next(stream))
-        with autocast(dev):
-            loss, logits, y, metrics = step_fn(model, batch, p)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        with torch.no_grad():
-            for k, v in {"train_loss": loss * len(y), "train_acc": (logits.argmax(1) == y).sum(),
-                         **{k: v * len(y) for k, v in metrics.items()}}.items():
-                sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=dev).detach().float()
-        n_seen += len(y)
+        n_seen += _train_step(model, optimizer, step_fn, tuple(to_device(t, dev) for t in next(stream)), p, sums)
         if step % eval_every == 0 or step == steps:
-            history["step"].append(step)
-            history["epoch"].append(step / per_epoch)
-            for k, v in sums.items():
-                history.setdefault(k, []).append(v.item() / n_seen)
-            if val is not None:
-                scores = val(model) if callable(val) else {f"val_{k}": v for k, v in evaluate(model, val).items()}
-                for k, v in scores.items():
-                    history.setdefault(k, []).append(float(v))
-                model.train()
-            history["seconds"].append(time.perf_counter() - start)
+            _record(run.history, model, val, step, per_epoch, sums, n_seen, time.perf_counter() - start)
             sums, n_seen = {}, 0
-            bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in history.items() if k not in ("step", "epoch", "seconds")})
-            stop = False
-            if early_stopping is not None:
-                if monitor not in history:
-                    raise ValueError(f"monitor={monitor!r} is not in the history: {list(history)}")
-                before = early_stopping.best
-                stop = bool(early_stopping.step(history[monitor][-1]))
-                if before is None or early_stopping.best != before:  # improved: keep these weights
-                    best_weights = ckpt.cpu_state_dict(model)
-            done = stop or step == steps
-            if done and best_weights is not None:
-                model.load_state_dict(best_weights)
+            bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in run.history.items() if k not in ("step", "epoch", "seconds")})
+            stop = early_stopping is not None and _early_stop(early_stopping, run, model, monitor)
+            run.done = stop or step == steps
+            if run.done and run.best_weights is not None:
+                model.load_state_dict(run.best_weights)
             if checkpoint is not None:
-                ckpt.atomic_save({
-                    "format": ckpt.FORMAT, "model": ckpt.cpu_state_dict(model), "optimizer": optimizer.state_dict(),
-                    "base_lrs": base_lrs, "step": step, "steps": steps, "per_epoch": per_epoch, "history": history,
-                    "seconds": history["seconds"][-1], "data_start": data_start, "rng": ckpt.rng_state(),
-                    "early_stopping": None if early_stopping is None else dict(vars(early_stopping)),
-                    "best_model": best_weights, "done": done}, checkpoint)
+                run.save(checkpoint, model, optimizer, step, steps, per_epoch, early_stopping)
             if stop:
                 break
     bar.close()
-    return history
+    return run.history
+
+
+def _batches_from(batches, run: ckpt.RunState):
+    """The endless batch stream positioned where ``run`` continues: the data order of its start, the batches already
+    trained on skipped, and (on resume) the global RNG states of the checkpoint restored."""
+    for g, s in zip(ckpt.generators(batches), run.data_start):
+        g.set_state(s)
+    stream = endless(batches)
+    for _ in range(run.first - 1):
+        next(stream)
+    if run.rng is not None:
+        ckpt.set_rng_state(run.rng)
+    return stream
+
+
+def _train_step(model, optimizer, step_fn: StepFn, batch: tuple, progress: float, sums: dict) -> int:
+    """One optimizer step; adds the batch's summed loss, correct count and metrics to ``sums`` (on the device: no
+    host sync) and returns the batch size."""
+    with autocast(model_device(model)):
+        loss, logits, y, metrics = step_fn(model, batch, progress)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        for k, v in {"train_loss": loss * len(y), "train_acc": (logits.argmax(1) == y).sum(),
+                     **{k: v * len(y) for k, v in metrics.items()}}.items():
+            sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=loss.device).detach().float()
+    return len(y)
+
+
+def _record(history: dict, model, val, step: int, per_epoch: int, sums: dict, n_seen: int, seconds: float) -> None:
+    """Append one record to ``history``: step, epoch, the training means since the last record, the validation
+    scores (``model`` is put back in train mode afterwards) and the cumulative seconds."""
+    history["step"].append(step)
+    history["epoch"].append(step / per_epoch)
+    for k, v in sums.items():
+        history.setdefault(k, []).append(v.item() / n_seen)
+    if val is not None:
+        scores = val(model) if callable(val) else {f"val_{k}": v for k, v in evaluate(model, val).items()}
+        for k, v in scores.items():
+            history.setdefault(k, []).append(float(v))
+        model.train()
+    history["seconds"].append(seconds)
+
+
+def _early_stop(early_stopping: "EarlyStopping", run: ckpt.RunState, model, monitor: str) -> bool:
+    """Step ``early_stopping`` with the last record's ``monitor`` value; keep the weights when it improved. True:
+    stop training."""
+    if monitor not in run.history:
+        raise ValueError(f"monitor={monitor!r} is not in the history: {list(run.history)}")
+    before = early_stopping.best
+    stop = bool(early_stopping.step(run.history[monitor][-1]))
+    if before is None or early_stopping.best != before:  # improved: keep these weights
+        run.best_weights = ckpt.cpu_state_dict(model)
+    return stop
 
 
 class EarlyStopping:

@@ -135,72 +135,105 @@ def scan_code(source: str, protected: set[str]) -> list[str]:
         tree = ast.parse(code)
     except SyntaxError:
         return found  # a syntax error fails at grading like any wrong answer; nothing of it can run
-    modules = protected | imported_names([code]) | GUARDED_ROOTS
-    path_args = set()  # string arguments already reported with their file call
+    scanner = _Scanner(protected, protected | imported_names([code]) | GUARDED_ROOTS)
+    scanner.visit(tree)
+    found += scanner.found
+    return sorted(set(found), key=found.index)
 
-    def target_findings(target):
+
+class _Scanner(ast.NodeVisitor):
+    """Walks one cell's syntax tree and collects what needs review in ``found``: assignments to checking
+    functions or the lesson's imports, dangerous imports and calls, file access outside the notebook folder."""
+
+    def __init__(self, protected: set[str], modules: set[str]):
+        self.protected, self.modules = protected, modules
+        self.found: list[str] = []
+        self.path_args: set[int] = set()  # string arguments already reported with their file call
+
+    def _targets(self, target):
         if isinstance(target, (ast.Tuple, ast.List)):
             for t in target.elts:
-                yield from target_findings(t)
+                yield from self._targets(t)
         elif isinstance(target, ast.Starred):
-            yield from target_findings(target.value)
+            yield from self._targets(target.value)
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
             root, name = _root(target), _dotted(target) or _dotted(getattr(target, "value", None)) or _root(target)
             attr = target.attr if isinstance(target, ast.Attribute) else ""
-            if root in modules or root == "get_ipython()":
+            if root in self.modules or root == "get_ipython()":
                 yield f"monkeypatch: assigns {name or root}"
             elif CHECKERS.match(attr) or attr in SHELL_ATTRS:
                 yield f"monkeypatch: assigns {name or attr}"
-        elif isinstance(target, ast.Name) and target.id in protected:
+        elif isinstance(target, ast.Name) and target.id in self.protected:
             yield f"rebinds the lesson's import {target.id!r}"
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for t in node.targets:
-                found.extend(target_findings(t))
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            found.extend(target_findings(node.target))
-        elif isinstance(node, ast.Delete):
-            for t in node.targets:
-                found.extend(f.replace("assigns", "deletes") for f in target_findings(t))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in protected:
-            found.append(f"rebinds the lesson's import {node.name!r}")
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for mod in mods:
-                if mod.split(".")[0] in DANGEROUS_MODULES:
-                    found.append(f"imports {mod}")
-            for alias in node.names:
-                bound = (alias.asname or alias.name).split(".")[0]
-                if bound in protected and bound != (alias.name.split(".")[0] if isinstance(node, ast.Import)
-                                                    else alias.name):
-                    found.append(f"rebinds the lesson's import {bound!r}")
-        elif isinstance(node, ast.Call):
-            name = _dotted(node.func)
-            if name in DANGEROUS_CALLS:
-                if name in ("setattr", "delattr"):
-                    if node.args and _root(node.args[0]) in modules:
-                        found.append(f"monkeypatch: {name}({_dotted(node.args[0]) or _root(node.args[0])}, ...)")
-                else:
-                    found.append(f"{name}(): {DANGEROUS_CALLS[name]}")
-            if name in FILE_CALLS or name.endswith((".open", ".read_text", ".read_bytes", ".write_text")):
-                for arg in node.args[:1]:
-                    if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                        continue
+    def visit_Assign(self, node):
+        for t in node.targets:
+            self.found.extend(self._targets(t))
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node):
+        self.found.extend(self._targets(node.target))
+        self.generic_visit(node)
+
+    visit_AnnAssign = visit_AugAssign
+
+    def visit_Delete(self, node):
+        for t in node.targets:
+            self.found.extend(f.replace("assigns", "deletes") for f in self._targets(t))
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node):
+        if node.name in self.protected:
+            self.found.append(f"rebinds the lesson's import {node.name!r}")
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_Import(self, node):
+        mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        for mod in mods:
+            if mod.split(".")[0] in DANGEROUS_MODULES:
+                self.found.append(f"imports {mod}")
+        for alias in node.names:
+            bound = (alias.asname or alias.name).split(".")[0]
+            if bound in self.protected and bound != (alias.name.split(".")[0] if isinstance(node, ast.Import)
+                                                     else alias.name):
+                self.found.append(f"rebinds the lesson's import {bound!r}")
+        self.generic_visit(node)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Call(self, node):
+        name = _dotted(node.func)
+        if name in DANGEROUS_CALLS:
+            if name in ("setattr", "delattr"):
+                if node.args and _root(node.args[0]) in self.modules:
+                    self.found.append(f"monkeypatch: {name}({_dotted(node.args[0]) or _root(node.args[0])}, ...)")
+            else:
+                self.found.append(f"{name}(): {DANGEROUS_CALLS[name]}")
+        if name in FILE_CALLS or name.endswith((".open", ".read_text", ".read_bytes", ".write_text")):
+            for arg in node.args[:1]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     path = arg.value
                     if path.startswith(("/", "~")) or ".." in Path(path).parts or SECRET_WORDS.search(path):
-                        found.append(f"file access outside the notebook folder: {name}({path!r})")
-                        path_args.add(id(arg))
-        elif isinstance(node, ast.Name) and node.id in ("get_ipython", "__builtins__"):
-            found.append(f"uses {node.id}")
-        elif isinstance(node, ast.Attribute) and node.attr in ("input_transformers_cleanup",
-                                                               "input_transformers_post", "ast_transformers"):
-            found.append(f"IPython input transformers: .{node.attr}")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in path_args:
-            if re.search(r"(^|/)\.\.(/|$)", node.value) or re.search(r"gradebook|solutions/|submitted/|\.db\b",
-                                                                     node.value):
-                found.append(f"file path outside the notebook folder: {node.value[:50]!r}")
-    return sorted(set(found), key=found.index)
+                        self.found.append(f"file access outside the notebook folder: {name}({path!r})")
+                        self.path_args.add(id(arg))
+        self.generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id in ("get_ipython", "__builtins__"):
+            self.found.append(f"uses {node.id}")
+
+    def visit_Attribute(self, node):
+        if node.attr in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
+            self.found.append(f"IPython input transformers: .{node.attr}")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str) and id(node) not in self.path_args and (
+                re.search(r"(^|/)\.\.(/|$)", node.value) or re.search(r"gradebook|solutions/|submitted/|\.db\b",
+                                                                     node.value)):
+            self.found.append(f"file path outside the notebook folder: {node.value[:50]!r}")
 
 
 def _cell_label(index: int, cell) -> str:

@@ -24,17 +24,19 @@ def subcommand(name: str, help: str):
 @subcommand("audit", "flag tampered, malformed or suspicious submissions before grading (exit 1 if any)")
 def _audit(parser: argparse.ArgumentParser):
     parser.add_argument("lesson", help="lesson id, e.g. 01_preprocessing")
-    parser.add_argument("--course", default=".", type=Path,
-                        help="course root holding submitted/ and solutions/ (default: current folder)")
+    parser.add_argument("--course", type=Path,
+                        help="course root holding submitted/ and solutions/ (default: the current folder, or the "
+                             "nearest one above it with nbgrader_config.py)")
     parser.add_argument("--student", action="append", help="only this student (repeatable)")
     parser.add_argument("--release", type=Path,
                         help="compare with this release notebook instead of generating one from solutions/")
 
     def run(args) -> int:
         from . import audit
+        from .paths import course_root
 
         try:
-            result = audit.audit(args.course, args.lesson, release=args.release, students=args.student)
+            result = audit.audit(course_root(args.course), args.lesson, release=args.release, students=args.student)
         except audit.BadInput as err:
             print(f"tlkit audit: {err}", file=sys.stderr)
             return 2

@@ -72,3 +72,10 @@ def judge(differences: Sequence[float], floor: float = 0.0, better: str = "helps
     d = np.asarray(differences, dtype=float)
     clear = len(d) > 1 and abs(d.mean()) > max(d.std(), floor) and (np.all(d > 0) or np.all(d < 0))
     return (better if d.mean() > 0 else worse) if clear else neither
+
+
+def spread_table(rows: Mapping[str, Mapping[str, object]], first: str = "run", digits: int = 3) -> str:
+    """:func:`markdown_table` of rows whose values may be per-seed lists (or arrays): each list is shown as
+    :func:`mean_spread` with ``digits`` decimals, other values as :func:`markdown_table` shows them."""
+    return markdown_table({name: {column: mean_spread(v, digits) if isinstance(v, (list, tuple, np.ndarray)) else v
+                                  for column, v in row.items()} for name, row in rows.items()}, first, digits)
