@@ -62,9 +62,12 @@ c.Autograde.sanitize_preprocessors = [
 # Output size capped per cell (LimitOutput only counts lines) so feedback stays readable and small.
 c.LimitOutput.max_lines = 200
 c.CapOutput.max_chars = 20000
+# An exercise is the student's own: each test cell first checks that the function it grades is not tlkit's reference,
+# an alias of it or a thin wrapper around it (was: `from tlkit.preprocessing import to_batch` scored 16/16). That
+# exercise scores 0 with one line, "to_batch is tlkit.preprocessing.to_batch: write your own" (tlkit/course/own_work.py).
 c.Autograde.autograde_preprocessors = [
-    Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, nbgrader_ext.CapOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata]
+    nbgrader_ext.RequireOwnWork, Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, nbgrader_ext.CapOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # Autograded files read-only, for the grader only; nbgrader reads these digits as octal (int(str(x), 8)):
 # 400, not 0o400 (0o400 == 256 would be read as 0o256).
 c.Autograde.permissions = 400
@@ -79,6 +82,14 @@ if os.environ.get("TLKIT_SANDBOX", "").strip() not in ("", "0"):
     c.SandboxKernelManager.hidden_paths = [p for p in {c.CourseDirectory.root, c.Exchange.get("root")} if p]
 # --- end grading hardening ---
 
+# --- feedback (issue 23): what a student receives shows the visible tests, the points and the first line of each
+# error, never a hidden test or a traceback line from one (nbgrader 0.9.6 shows them all: #917, #1363, #1156). The
+# formgrader (instructors) still shows everything.
+from nbgrader.converters import GenerateFeedback as _GenerateFeedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = list(_GenerateFeedback.class_traits()["preprocessors"].default()) + [
+    nbgrader_ext.HideHiddenTests]
+# --- end feedback ---
 
 # --- release (issue 18): generate_assignment names the function to write in each stub ---
 # raise NotImplementedError("write freeze here, then run the tests below"), right after nbgrader's ClearSolutions.

@@ -6,6 +6,9 @@ The tampering cases are built from lesson 01_preprocessing (the lightest) and gr
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import nbformat
@@ -269,3 +272,22 @@ def test_sandboxed_autograde(tmp_path):
     assert "'uid': 0" not in line, line
     assert not (course / "planted.txt").exists()
 
+
+def test_sandbox_finds_a_python_environment_under_tmp(tmp_path):
+    """The sandbox's private /tmp must not hide the kernel's own Python: a venv made in a temporary folder (as a
+    fresh-clone CI job often does) grades like any other (was: "Kernel died before replying to kernel_info")."""
+    why = nbgrader_ext.sandbox_available()
+    if why:
+        pytest.skip(f"sandbox not available on this machine: {why}")
+    venv = tmp_path / "venv"  # under /tmp: pytest's tmp_path
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    course, release = _tiny_course(tmp_path)
+    grading.submit(course, TINY, "solver", grading.fill_in(release, FIXTURES / TINY / f"{TINY}.ipynb"))
+    env = {**grading.nbgrader_env(), "TLKIT_SANDBOX": "1"}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    proc = subprocess.run([str(python), "-m", "nbgrader", "autograde", TINY, "--force"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Kernel died" not in proc.stderr, proc.stderr[-3000:]
+    assert grading.total(grading.scores(course, TINY, "solver")) == (3.0, 3.0)

@@ -65,11 +65,7 @@ def _ungraded_cells(path: Path) -> list[str]:
 def test_lessons_show_teaching_not_plumbing():
     """Lessons 01-09 hold at most UNGRADED_BUDGET non-blank lines of ungraded code; no helper is defined in two lessons,
     and no lesson redefines a function or class that tlkit defines (reporting and plumbing live in tlkit.lesson)."""
-    import importlib
-    import inspect
-    import pkgutil
-
-    import tlkit
+    from tlkit.course.audit import tlkit_references
 
     lines, defined = 0, {}
     for path in LESSON_SOURCES:
@@ -82,8 +78,6 @@ def test_lessons_show_teaching_not_plumbing():
     assert lines <= UNGRADED_BUDGET, f"{lines} ungraded code lines in lessons 01-09 (budget {UNGRADED_BUDGET})"
     twice = {name: where for name, where in defined.items() if len(set(where)) > 1}
     assert not twice, f"helpers defined in two lessons (move them to tlkit.lesson): {twice}"
-    library = {name for info in pkgutil.walk_packages(tlkit.__path__, "tlkit.") if not info.name.endswith("__main__")
-               for name, obj in vars(importlib.import_module(info.name)).items()
-               if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == info.name}
+    library = set(tlkit_references())
     shadowing = {name: where for name, where in defined.items() if name in library}
     assert not shadowing, f"lesson functions that tlkit also defines: {shadowing}"

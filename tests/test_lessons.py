@@ -10,8 +10,9 @@ import pytest
 
 from tlkit.course import check
 from tlkit.course.paths import LESSONS, SOLUTIONS
-from tlkit.course.grading import (LESSON_IDS, autograde_class, fill_in, generate, hidden_test_lines, nbgrader_meta,
-                                  new_course, partially_solved, release_differences, scores, submit)
+from tlkit.course.grading import (LESSON_IDS, autograde_class, feedback_text, fill_in, generate, hidden_test_lines,
+                                  nbgrader_meta, new_course, partially_solved, release_differences, run_nbgrader, scores,
+                                  submit)
 
 pytestmark = pytest.mark.skipif(not LESSON_IDS, reason="no lessons yet")
 
@@ -96,6 +97,13 @@ def test_autograde_round_trip(lesson, tmp_path):
             assert f"{exercise.points:g} / {exercise.max_points:g}" in report, report
         leaked = [line for line in hidden_test_lines(_source(lesson)) if line in report]
         assert not leaked, f"the report shows hidden test source: {leaked}"
+    # the feedback each student receives: no hidden test (nbgrader_config.py's HideHiddenTests)
+    run_nbgrader(course, "generate_feedback", lesson, "--force", timeout=600)
+    hidden = hidden_test_lines(_source(lesson))
+    for student in notebooks:
+        text = {line.strip() for line in feedback_text(course, lesson, student).splitlines()}
+        shown = [line for line in hidden if line in text]
+        assert not shown, f"{student}'s feedback shows {len(shown)} of {len(hidden)} hidden-test lines: {shown[:3]}"
     partial, full = results
     assert full.full_marks and check.exit_code([full]) == 0
     if len(partial.exercises) > 1:

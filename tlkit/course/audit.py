@@ -10,17 +10,30 @@ student code: it reads the JSON and scans the code cells' syntax trees. It flags
   (``torch.allclose = ...``, ``np.testing...``, ``builtins``, ``sys.modules``), rebinding the lesson's imports,
   IPython shell access (``get_ipython().input_transformers_...``), ``exec``/``eval``/``compile``, killing the kernel
   (``os._exit``, ``os.kill``), processes, sockets, ``ctypes``, shell escapes and magics, and file access outside the
-  notebook folder (absolute or ``..`` paths, ``gradebook``, ``solutions``, ``submitted``...).
+  notebook folder (absolute or ``..`` paths, ``gradebook``, ``solutions``, ``submitted``...);
+* copies: an import or alias of a graded name from tlkit (``from tlkit.preprocessing import to_batch``,
+  ``P.to_batch``), a graded function whose syntax tree equals tlkit's reference (names, docstrings and comments
+  aside), and pairs of students whose graded cells are identical or near-identical after the same normalisation
+  (:data:`SIMILAR`); functions of fewer than :data:`MIN_NODES` syntax nodes are too short to tell a copy from the
+  obvious answer and are not compared. A reference solution (the instructor's own copy) is flagged as a copy of the
+  reference: that is correct.
 
 The CLI is ``tlkit audit <id>`` (tlkit.course.cli).
 """
 from __future__ import annotations
 
 import ast
+import builtins
+import difflib
+import importlib
+import inspect
 import json
+import pkgutil
 import re
 import tempfile
+import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -56,6 +69,10 @@ FILE_CALLS = {"open", "Path", "os.open", "os.listdir", "os.scandir", "os.walk", 
               "torch.load", "torch.save", "np.save", "pathlib.Path", "os.chdir", "os.makedirs", "os.mkdir"}
 SECRET_WORDS = re.compile(r"gradebook|solutions|submitted|autograded|nbgrader_config|exchange|feedback|\.db\b",
                           re.I)
+# copies (see the module docstring): a graded function is compared only from this many syntax nodes, and two
+# students' graded cells count as shared at this similarity (difflib ratio of their normalised token streams)
+MIN_NODES = 40
+SIMILAR = 0.9
 SAFE_MAGICS = {"matplotlib", "time", "timeit", "%time", "%timeit", "config", "load_ext", "autoreload"}
 
 
@@ -236,6 +253,146 @@ class _Scanner(ast.NodeVisitor):
             self.found.append(f"file path outside the notebook folder: {node.value[:50]!r}")
 
 
+def canonical(node: ast.AST, rename: bool = True) -> str:
+    """A definition as ``ast.dump`` without docstrings and annotations; ``rename``: every local name (arguments,
+    variables, the function's own name) replaced by its order of first appearance, so renaming changes nothing.
+    Attributes (``x.requires_grad_``), builtins and globals the code reads but never binds keep their names."""
+    node = ast.parse(ast.unparse(node)).body[0]  # a fresh copy
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = sub.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                sub.body = body[1:] or [ast.Pass()]
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            sub.returns = None
+            for a in [*sub.args.posonlyargs, *sub.args.args, *sub.args.kwonlyargs, sub.args.vararg, sub.args.kwarg]:
+                if a is not None:
+                    a.annotation = None
+        if isinstance(sub, ast.AnnAssign) and sub.simple:
+            sub.annotation = ast.Name("_", ast.Load())
+    if rename:
+        bound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound |= {n.arg for n in ast.walk(node) if isinstance(n, ast.arg)}
+        bound |= {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                    ast.ClassDef))}
+        bound -= set(dir(builtins))
+        order: dict[str, str] = {}
+
+        def new(name):
+            return order.setdefault(name, f"v{len(order)}") if name in bound else name
+
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                sub.id = new(sub.id)
+            elif isinstance(sub, ast.arg):
+                sub.arg = new(sub.arg)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                sub.name = new(sub.name)
+    return ast.dump(node, annotate_fields=False)
+
+
+@lru_cache(maxsize=None)
+def tlkit_references() -> dict[str, object]:
+    """Every function and class defined in a tlkit module (library, lesson runtime, course tools), by name."""
+    import tlkit
+
+    found = {}
+    for info in pkgutil.walk_packages(tlkit.__path__, "tlkit."):
+        if info.name.rsplit(".", 1)[-1] in ("__main__", "cli"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__:
+                found.setdefault(name, obj)
+    return found
+
+
+def graded_names(release) -> set[str]:
+    """Names the release's solution cells define (the graded functions and their helpers)."""
+    names = set()
+    for cell in release.cells:
+        if cell.cell_type == "code" and grading.nbgrader_meta(cell).get("solution"):
+            try:
+                names |= {n.name for n in ast.parse(_strip_magics(cell.source)[0]).body
+                          if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            except SyntaxError:
+                continue
+    return names
+
+
+def _definitions(source: str) -> dict[str, ast.AST]:
+    try:
+        return {n.name: n for n in ast.parse(_strip_magics(source)[0]).body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    except SyntaxError:
+        return {}
+
+
+def _big_enough(node: ast.AST) -> bool:
+    return sum(1 for _ in ast.walk(node)) >= MIN_NODES
+
+
+def copied_from_tlkit(source: str, graded: set[str]) -> list[str]:
+    """What in one student-written cell comes from tlkit: imports or aliases of graded names, and graded functions
+    whose syntax tree is tlkit's reference."""
+    found = []
+    try:
+        tree = ast.parse(_strip_magics(source)[0])
+    except SyntaxError:
+        return found
+    tlkit_aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "tlkit":
+            for alias in node.names:
+                if alias.name in graded:
+                    found.append(f"copy: imports {alias.name} from {node.module}")
+        elif isinstance(node, ast.Import):
+            tlkit_aliases |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] == "tlkit"}
+    tlkit_aliases |= {"tlkit"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in graded and _root(node) in tlkit_aliases:
+            found.append(f"copy: uses tlkit's {node.attr} ({_dotted(node) or node.attr})")
+    references = tlkit_references()
+    for name, node in _definitions(source).items():
+        ref = references.get(name)
+        if name in graded and ref is not None and _big_enough(node):
+            theirs = ast.parse(textwrap.dedent(inspect.getsource(ref))).body[0]
+            if canonical(node) == canonical(theirs):
+                found.append(f"copy: {name} is tlkit's reference {ref.__module__}.{name} (pasted)")
+    return found
+
+
+def graded_answers(nb, graded: set[str]) -> dict[str, str]:
+    """{grade_id: normalised definitions} of a submission's answered solution cells (those big enough to compare)."""
+    out = {}
+    for cell in nb.cells:
+        gid = grading.nbgrader_meta(cell).get("grade_id")
+        if cell.cell_type != "code" or not grading.nbgrader_meta(cell).get("solution") or gid is None:
+            continue
+        defs = [n for n in _definitions(cell.source).values() if _big_enough(n)]
+        if defs and "NotImplementedError" not in cell.source:
+            out[gid] = " ".join(canonical(n) for n in defs)
+    return out
+
+
+def shared_cells(answers: dict[str, dict[str, str]]) -> list[Finding]:
+    """Pairs of students whose answer to the same exercise is identical or near-identical after normalisation
+    (difflib ratio >= :data:`SIMILAR` of the normalised token streams): a finding for each of the two."""
+    out = []
+    students = sorted(answers)
+    tokens = {s: {g: re.findall(r"\w+|[^\w\s]", a) for g, a in answers[s].items()} for s in students}
+    for i, a in enumerate(students):
+        for b in students[i + 1:]:
+            for gid in sorted(set(tokens[a]) & set(tokens[b])):
+                ratio = difflib.SequenceMatcher(None, tokens[a][gid], tokens[b][gid], autojunk=False).ratio()
+                if ratio >= SIMILAR:
+                    what = "identical" if ratio == 1 else f"{ratio:.0%} similar"
+                    out.append(Finding(a, "copy", gid, f"shared with {b}: {what} after normalisation"))
+                    out.append(Finding(b, "copy", gid, f"shared with {a}: {what} after normalisation"))
+    return out
+
+
 def _cell_label(index: int, cell) -> str:
     gid = grading.nbgrader_meta(cell).get("grade_id")
     return f"cell {index}" + (f" ({gid})" if gid else "")
@@ -291,11 +448,14 @@ def audit_notebook(student: str, nb, release) -> list[Finding]:
     release_code = [c.source for c in release.cells if c.cell_type == "code"]
     known = {s.strip() for s in release_code}
     protected = imported_names(release_code)
+    graded_here = graded_names(release)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or cell.source.strip() in known:
             continue
         for what in scan_code(cell.source, protected):
             flag("file" if "file" in what else "code", _cell_label(i, cell), what)
+        for what in copied_from_tlkit(cell.source, graded_here):
+            flag("copy", _cell_label(i, cell), what)
     return out
 
 
@@ -318,7 +478,7 @@ def audit(course: Path, lesson: str, release=None, students=None) -> dict[str, l
         release = release_notebook(lesson, course / "solutions")
     elif not isinstance(release, nbformat.NotebookNode):
         release = nbformat.read(release, 4)
-    result = {}
+    result, answers, graded = {}, {}, graded_names(release)
     for folder in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
         student = folder.name
         if students and student not in students:
@@ -347,6 +507,9 @@ def audit(course: Path, lesson: str, release=None, students=None) -> dict[str, l
                                     f"malformed notebook ({type(err).__name__}: {str(err)[:80]}): resubmit"))
             continue
         findings.extend(audit_notebook(student, nb, release))
+        answers[student] = graded_answers(nb, graded)
+    for finding in shared_cells(answers):
+        result[finding.student].append(finding)
     return result
 
 

@@ -7,6 +7,7 @@ Used by the tests, by ``tlkit audit`` (which compares submissions with a freshly
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -125,8 +126,8 @@ def scores(course: Path, lesson: str, student: str, notebook: str | None = None)
 
 
 def hidden_test_lines(source: Path) -> list[str]:
-    """Stripped lines (12+ characters) of the source's hidden tests that appear nowhere in the release: what a
-    learner must never be shown."""
+    """Stripped lines (12+ characters) of the source's hidden tests that appear nowhere in the release and nowhere in
+    tlkit's own (public) source: what a learner must never be shown."""
     shown, hidden = set(), []
     for cell in nbformat.read(source, 4).cells:
         inside = False
@@ -139,7 +140,15 @@ def hidden_test_lines(source: Path) -> list[str]:
                 hidden.append(line.strip())
             else:
                 shown.add(line.strip())
+    for module in Path(__file__).resolve().parents[1].rglob("*.py"):
+        shown |= {line.strip() for line in module.read_text().splitlines()}
     return [line for line in hidden if line not in shown]
+
+
+def feedback_text(course: Path, lesson: str, student: str) -> str:
+    """The text a student reads on their feedback page (``nbgrader generate_feedback``), tags stripped."""
+    page = (Path(course) / "feedback" / student / lesson / f"{lesson}.html").read_text()
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def needs_manual_grade(course: Path, lesson: str, student: str, notebook: str | None = None) -> set[str]:

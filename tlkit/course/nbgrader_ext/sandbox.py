@@ -15,8 +15,9 @@ from traitlets import List, Unicode
 class SandboxKernelManager(AsyncKernelManager):
     """Starts the grading kernel inside bubblewrap: no course root, no network, read-only system.
 
-    Visible to student code: the system and Python installation read-only, the tlkit package read-only, the
-    submission's own (autograded) folder writable, a private /tmp. Hidden: the course root (gradebook.db,
+    Visible to student code: the system and Python installation read-only, the tlkit package and the kernel's Python
+    environment read-only (wherever it lives, /tmp included), the submission's own (autograded) folder writable, a
+    private /tmp. Hidden: the course root (gradebook.db,
     solutions/, source/, submitted/, autograded/ of other students, feedback/). No network (``--unshare-net``),
     so the kernel talks to nbgrader over IPC sockets in a private directory instead of TCP.
     """
@@ -51,7 +52,7 @@ class SandboxKernelManager(AsyncKernelManager):
         for path in hidden:
             argv += ["--tmpfs", path]
         package = os.path.dirname(os.path.abspath(tlkit.__file__))
-        for path in [package, *self.readonly_paths]:
+        for path in [package, *self.python_paths(hidden), *self.readonly_paths]:
             argv += ["--ro-bind", path, path]
         argv += ["--bind", self._ipc_dir, self._ipc_dir, "--bind", cwd, cwd, "--chdir", cwd]
         for path in hidden:  # the empty stand-in is read-only too (writes land in cwd or /tmp only)
@@ -60,6 +61,21 @@ class SandboxKernelManager(AsyncKernelManager):
             path = os.path.abspath(self.connection_file)
             argv += ["--ro-bind", path, path]
         return argv
+
+    @staticmethod
+    def python_paths(hidden: list[str]) -> list[str]:
+        """The kernel's own Python wherever it lives (a venv under /tmp, say, which the private /tmp would hide):
+        the interpreter's prefixes and every existing ``sys.path`` entry, except a hidden path or a folder holding
+        one (``python -m nbgrader`` puts the course root itself on ``sys.path``)."""
+        paths = []
+        for path in (sys.prefix, sys.exec_prefix, sys.base_prefix, *sys.path):
+            path = os.path.abspath(path) if path else ""
+            if not os.path.isdir(path) or path in paths or path == "/":
+                continue
+            if any(h == path or h.startswith(path.rstrip("/") + "/") for h in hidden):
+                continue
+            paths.append(path)
+        return paths
 
     def _hidden(self) -> list[str]:
         """Existing hidden paths, outermost only (an exchange inside the course root is hidden with it)."""
