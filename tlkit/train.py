@@ -161,7 +161,7 @@ def fit(
         if lr_factor is not None:
             for group, lr in zip(optimizer.param_groups, run.base_lrs):
                 group["lr"] = lr * lr_factor(p)
-        n_seen += _train_step(model, optimizer, step_fn, tuple(to_device(t, dev) for t in next(stream)), p, sums)
+        n_seen += _train_step(model, optimizer, step_fn, tuple(to_device(t, dev) for t in next(stream)), p, sums, dev)
         if step % eval_every == 0 or step == steps:
             _record(run.history, model, val, step, per_epoch, sums, n_seen, time.perf_counter() - start)
             sums, n_seen = {}, 0
@@ -191,10 +191,10 @@ def _batches_from(batches, run: ckpt.RunState):
     return stream
 
 
-def _train_step(model, optimizer, step_fn: StepFn, batch: tuple, progress: float, sums: dict) -> int:
+def _train_step(model, optimizer, step_fn: StepFn, batch: tuple, progress: float, sums: dict, dev) -> int:
     """One optimizer step; adds the batch's summed loss, correct count and metrics to ``sums`` (on the device: no
     host sync) and returns the batch size."""
-    with autocast(model_device(model)):
+    with autocast(dev):
         loss, logits, y, metrics = step_fn(model, batch, progress)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -202,7 +202,7 @@ def _train_step(model, optimizer, step_fn: StepFn, batch: tuple, progress: float
     with torch.no_grad():
         for k, v in {"train_loss": loss * len(y), "train_acc": (logits.argmax(1) == y).sum(),
                      **{k: v * len(y) for k, v in metrics.items()}}.items():
-            sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=loss.device).detach().float()
+            sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=dev).detach().float()
     return len(y)
 
 

@@ -353,14 +353,21 @@ def copied_from_tlkit(source: str, graded: set[str]) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in graded and _root(node) in tlkit_aliases:
             found.append(f"copy: uses tlkit's {node.attr} ({_dotted(node) or node.attr})")
-    references = tlkit_references()
     for name, node in _definitions(source).items():
-        ref = references.get(name)
-        if name in graded and ref is not None and _big_enough(node):
-            theirs = ast.parse(textwrap.dedent(inspect.getsource(ref))).body[0]
-            if canonical(node) == canonical(theirs):
-                found.append(f"copy: {name} is tlkit's reference {ref.__module__}.{name} (pasted)")
+        if name in graded and _big_enough(node):
+            reference = _reference_form(name)
+            if reference is not None and canonical(node) == reference[1]:
+                found.append(f"copy: {name} is tlkit's reference {reference[0]}.{name} (pasted)")
     return found
+
+
+@lru_cache(maxsize=None)
+def _reference_form(name: str) -> tuple[str, str] | None:
+    """(module, :func:`canonical` form) of tlkit's reference ``name``, once per audit process; None if tlkit has none."""
+    ref = tlkit_references().get(name)
+    if ref is None:
+        return None
+    return ref.__module__, canonical(ast.parse(textwrap.dedent(inspect.getsource(ref))).body[0])
 
 
 def graded_answers(nb, graded: set[str]) -> dict[str, str]:
