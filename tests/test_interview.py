@@ -1,5 +1,8 @@
 """The interview track: INTERVIEW.md covers every source question once, every cited figure is the one in its
-result file, and every cited lesson key is recorded by that lesson (tlkit.course.interview)."""
+result file, and every cited lesson key is recorded by that lesson (tlkit.course.interview); and the figures are
+honest (issue 24): each says its unit and meaning in its file and is printed with its unit and interval, a cited
+verdict comes with the interval it judged, the template writes no verdict by hand, and figures set side by side
+carry an interval or a verdict."""
 import json
 import re
 from pathlib import Path
@@ -132,10 +135,14 @@ def _shown_matches(shown, value):
 
 
 def test_every_cited_figure_is_in_its_file():
-    cited = CITATION.findall(INTERVIEW.read_text())
-    for shown, source, key in cited:
+    for m in CITATION.finditer(INTERVIEW.read_text()):
+        shown, source, key = m["shown"], m["source"], m["key"]
         value = interview.lookup(source, key)                      # KeyError: the file or key is missing
-        assert _shown_matches(shown, value), f"[{source}:{key}] shows {shown!r}, the file has {value!r}"
+        if shown.endswith("×"):                                     # the sample size that would resolve it
+            factor = interview.resolve_factor(value, interview.describe(source, key))
+            assert shown == interview.format_factor(factor), f"[{source}:{key}] shows {shown!r}, its interval gives {factor}"
+        else:
+            assert _shown_matches(shown, value), f"[{source}:{key}] shows {shown!r}, the file has {value!r}"
         if LESSON_ID.fullmatch(source):
             assert interview.is_recorded(source, key), \
                 f"[{source}:{key}]: no lesson.record({key!r}, ...) in solutions/{source}/{source}.ipynb"
@@ -149,13 +156,187 @@ def test_section_links_point_to_real_sections():
         assert (ROOT / "lessons" / lesson / f"{lesson}.ipynb").is_file(), lesson
 
 
+# ------------------------------------------------------------------------------------------------ honest figures
+
+def _cited_figures():
+    """(question id, source, key) of every figure placeholder of the template, optional sentences included, whose
+    file holds the key (a file or key still missing keeps its answer pending: the tests above cover that)."""
+    for q in QUESTIONS:
+        for sentence in q["answer"] or []:
+            for m in PLACEHOLDER.finditer(sentence):
+                if m.group(1):
+                    continue
+                try:
+                    interview.lookup(m.group(4), m.group(5))
+                except KeyError:
+                    continue
+                yield q["id"], m.group(4), m.group(5)
+
+
+def test_every_cited_key_documents_its_unit_and_meaning():
+    """(a) Every cited figure says what it is in its own file: a lesson file has ``units[key]`` with ``unit`` and
+    ``means`` (``lesson.record(key, value, unit=..., means=...)``); a result file of ``tlkit reproduce`` has
+    ``units[figure]`` (its meaning: the file's ``description``, and ``measures`` for an anchor)."""
+    lacking = []
+    for qid, source, key in _cited_figures():
+        try:
+            info = interview.describe(source, key)
+        except KeyError as err:
+            lacking.append(f"{qid}: [{source}:{key}] {err.args[0]}")
+            continue
+        if LESSON_ID.fullmatch(source):
+            if not info.get("means"):
+                lacking.append(f"{qid}: [{source}:{key}] has a unit but no 'means'")
+        elif not json.loads(interview.result_file(source).read_text()).get("description"):
+            lacking.append(f"{qid}: [{source}:{key}] its result file has no description")
+    assert not lacking, f"{len(set(lacking))} cited figures lack their unit or meaning:\n" + "\n".join(sorted(set(lacking)))
+
+
+def _bounds(detail):
+    found = re.search(r"(?:95 % CI|interval used:) (\S+) to (\S+?)(?:,| over|$)", detail or "")
+    return found.groups() if found else None
+
+
+def test_rendered_figures_carry_their_unit_and_interval():
+    """(b) INTERVIEW.md prints each figure's documented unit beside it, and the interval its file has (the printed
+    bounds are the file's); a figure whose file has no bounded interval says so or shows none."""
+    checked = 0
+    for m in CITATION.finditer(INTERVIEW.read_text()):
+        if m["shown"].endswith("×"):
+            continue                                    # a sample size derived from an interval (checked above)
+        info = interview.describe(m["source"], m["key"])
+        where = f"[{m['source']}:{m['key']}]"
+        detail = m["detail"] or ""
+        assert m["shown"].endswith(info["unit"]) or detail.split(", ")[0] == info["unit"], \
+            f"{where}: unit {info['unit']!r} not printed beside {m['shown']!r} ({detail!r})"
+        bounded = info.get("low") is not None and info.get("high") is not None
+        shown_bounds = _bounds(detail)
+        assert bool(shown_bounds) == bounded, f"{where}: interval {info.get('low')}..{info.get('high')}, shows {detail!r}"
+        if bounded:
+            points = m["shown"].endswith(" points")
+            for text, value in zip(shown_bounds, (info["low"], info["high"])):
+                assert _shown_matches(text + (" points" if points else ""), value), f"{where}: bound {text} vs {value}"
+        checked += 1
+    assert checked, "INTERVIEW.md cites no figure"
+
+
+def test_cited_verdicts_have_their_interval():
+    """(c) A cited verdict (a key naming a verdict, or a value that is one) is one of tlkit.stats.VERDICTS and has
+    ``key_ci_low`` / ``key_ci_high`` beside it in its lesson file (null: the interval was unbounded)."""
+    from tlkit.stats import VERDICTS
+
+    bad = []
+    for qid, source, key in _cited_figures():
+        value = interview.lookup(source, key)
+        if "verdict" not in key and value not in VERDICTS:
+            continue
+        if value not in VERDICTS:
+            bad.append(f"{qid}: [{source}:{key}] = {value!r} is not one of {VERDICTS}")
+        if LESSON_ID.fullmatch(source):
+            figures = json.loads(interview.result_file(source).read_text())["figures"]
+            if not {f"{key}_ci_low", f"{key}_ci_high"} <= set(figures):
+                bad.append(f"{qid}: [{source}:{key}] has no {key}_ci_low / {key}_ci_high")
+    assert not bad, "cited verdicts:\n" + "\n".join(sorted(set(bad)))
+
+
+# words that judge a comparison; "best validation accuracy" (the maximum over epochs, a metric) is not one
+VERDICT_WORDS = re.compile(
+    r"\b(?:supports?|supported|contradicts?|contradicted|agrees?|agreed|disagrees?|helps?|helped|hurts?|costs?|"
+    r"better|beats?|best(?! validation accurac)|worse|worst|outperforms?|improves?|improved|wins?|protects?|"
+    r"prevents?|prevented|ahead|superior|inferior|loses|lost)\b", re.I)
+QUOTED = re.compile(r"(?<![\w.])'(?:[^']|'(?=\w))*'(?!\w)|\"[^\"]*\"|`[^`]*`")     # 'the source's claim' is one
+
+
+def hand_written_verdicts(sentence: str) -> list[str]:
+    """The verdict words a template sentence writes by hand about what it measures (see the test below)."""
+    if not any(not m.group(1) for m in PLACEHOLDER.finditer(sentence)):
+        return []                                          # no measured figure: an explanation, not a verdict
+    return VERDICT_WORDS.findall(QUOTED.sub(" ", PLACEHOLDER.sub(" ", sentence)))
+
+
+def test_template_writes_no_verdict_by_hand():
+    """(d) The rule: in an answer sentence that cites a measured figure, no word that judges a comparison
+    (``VERDICT_WORDS``: supports, contradicts, agrees, helps, hurts, costs, better, beats, best, ahead, prevents,
+    ...) may stand in the template's own text. The placeholders are removed first (a cited verdict, e.g.
+    ``{05_input_size_augmentation:aug_cutout_verdict}``, is the verdict of tlkit.stats and is rendered with its
+    interval), and so are quoted spans ('...', "...", `...`): the source's claims, quoted to be judged. Sentences
+    without a measured figure (the general explanation) and the question text are not checked. So a comparison is
+    phrased with neutral words ("ends at X against Y", "X minus Y: Z") and judged by a cited verdict."""
+    assert hand_written_verdicts("It {a:b} the claim 'cutout helps' and {a:c} beats it.") == ["beats"]
+    assert not hand_written_verdicts("{a:b}: 'the source's advice beats the rest' is {a:v}.")
+    assert not hand_written_verdicts("Large steps hurt the weights.") and not hand_written_verdicts(
+        "A best validation accuracy of {a:b}; the source's 'best practice' is {a:v}.")
+    found = [f"{q['id']}: {w!r} in {s!r}" for q in QUESTIONS for s in q["answer"] or []
+             for w in hand_written_verdicts(s)]
+    assert not found, "hand-written verdicts (cite a tlkit.stats verdict instead):\n" + "\n".join(found)
+
+
+# measured scores whose difference noise can explain; counts, sizes, FLOPs and timings of one machine are not judged
+SCORES = {"accuracy", "accuracy difference", "points", "share", "ECE", "AUROC", "proxy A-distance", "nats"}
+
+
+def unjudged_comparisons(sentence: str, results=None) -> list[str]:
+    """The units under which ``sentence`` sets two or more measured scores side by side, one of them without a
+    bounded interval, and cites no verdict (see the test below)."""
+    from tlkit.stats import VERDICTS
+
+    results = results or interview.RESULTS
+    by_unit, verdict = {}, False
+    for m in PLACEHOLDER.finditer(sentence):
+        if m.group(1) or m.group(6) == interview.RESOLVE:
+            continue
+        try:
+            value = interview.lookup(m.group(4), m.group(5), results)
+            info = interview.describe(m.group(4), m.group(5), results)
+        except KeyError:
+            continue
+        verdict |= isinstance(value, str) and value in VERDICTS
+        if info["unit"] in SCORES and not info.get("published"):
+            bounded = info.get("low") is not None and info.get("high") is not None
+            by_unit.setdefault(info["unit"], []).append(bounded)
+    return [] if verdict else sorted(u for u, b in by_unit.items() if len(b) > 1 and not all(b))
+
+
+def _toy_results():
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "lessons").mkdir()
+    figures = {"a": 0.8, "b": 0.7, "c": 0.6, "c_ci_low": 0.5, "c_ci_high": 0.7, "d": 0.5, "d_ci_low": 0.4,
+               "d_ci_high": 0.6, "ms": 8.0, "v": "supports", "v_ci_low": 0.01, "v_ci_high": 0.2}
+    units = {k: {"unit": u, "means": k} for k, u in dict(a="accuracy", b="accuracy", c="accuracy", d="accuracy",
+                                                          ms="ms", v="verdict").items()}
+    (folder / "lessons" / "02_freezing.json").write_text(json.dumps({"figures": figures, "units": units}))
+    return folder
+
+
+def test_compared_figures_come_with_an_interval_or_a_verdict():
+    """(e) A sentence that sets two or more measured scores of one unit side by side (accuracies, ECEs, ...) shows
+    every one of them with its interval or cites the verdict on their difference: two bare numbers next to each
+    other ask the reader to judge a difference that the noise may explain. Published anchors are references, not
+    measurements; counts, sizes, FLOPs and timings are not checked."""
+    assert unjudged_comparisons("{02_freezing:a} against {02_freezing:b}", _toy_results()) == ["accuracy"]
+    assert not unjudged_comparisons("{02_freezing:a} against {02_freezing:b}: {02_freezing:v}", _toy_results())
+    assert not unjudged_comparisons("{02_freezing:a} in {02_freezing:ms}", _toy_results()), "one bare score"
+    assert not unjudged_comparisons("{02_freezing:c} and {02_freezing:d}", _toy_results()), "all with intervals"
+    found = [f"{q['id']}: {', '.join(units)} in {s!r}" for q in QUESTIONS for s in q["answer"] or []
+             if (units := unjudged_comparisons(s))]
+    assert not found, "figures compared without an interval or a verdict:\n" + "\n".join(found)
+
+
 # ------------------------------------------------------------------------------------------------ rendering
+
+def _units(**units):
+    return {k: {"unit": u, "means": f"what {k} is"} for k, u in units.items()}
+
 
 def test_render_fills_figures_and_marks_pending(tmp_path):
     (tmp_path / "lessons").mkdir()
     (tmp_path / "lessons" / "07_multitask_selfsupervised.json").write_text(json.dumps(
-        {"lesson": "07_multitask_selfsupervised", "figures": {"a_acc": 0.91234, "gain_pts": 3.04, "word": "helps"}}))
-    bench = {"size": "full", "mean": {"acc": 0.5}, "anchors": [{"metric": "a", "value": 1}, {"metric": "b", "value": 2}]}
+        {"lesson": "07_multitask_selfsupervised", "figures": {"a_acc": 0.91234, "gain_pts": 3.04, "word": "helps"},
+         "units": _units(a_acc="accuracy", gain_pts="points", word="name")}))
+    bench = {"size": "full", "mean": {"acc": 0.5}, "anchors": [{"metric": "a", "value": 1}, {"metric": "b", "value": 2}],
+             "units": {"acc": "accuracy", "a": "count", "b": "count"}}
     (tmp_path / "bench_x.json").write_text(json.dumps(bench))
     q = {"id": "t_q1", "source": "x.txt", "source_name": "Test", "heading": "Q1", "question": "Why?",
          "lessons": ["07_multitask_selfsupervised"], "answer": [
@@ -163,22 +344,63 @@ def test_render_fills_figures_and_marks_pending(tmp_path):
              "Gain {07_multitask_selfsupervised:gain_pts:+.1f}, {07_multitask_selfsupervised:word}.",
              "Full run {bench_x:mean.acc:.0%}, published {bench_x:anchors.metric=b.value}."]}
     text = interview.render([q], results=tmp_path)
-    assert "**0.912** [07_multitask_selfsupervised:a_acc]" in text
-    assert "**+3.0** [07_multitask_selfsupervised:gain_pts]" in text and "**helps** [" in text
-    assert "**50%** [bench_x:mean.acc]" in text and "**2** [bench_x:anchors.metric=b.value]" in text
+    assert "**0.912** (accuracy) [07_multitask_selfsupervised:a_acc]" in text
+    assert "**+3.0** (points) [07_multitask_selfsupervised:gain_pts]" in text and "**helps** (name) [" in text
+    assert "**50%** (accuracy) [bench_x:mean.acc]" in text and "**2** (count, published) [bench_x:anchors.metric=b.value]" in text
     assert "§7 *" in text and "Not measured yet" not in text
     optional = dict(q, answer=q["answer"] + ["(optional) Full: {bench_y:mean.acc}.", "(optional) Too {bench_x:mean.acc:.2f}."])
     text = interview.render([optional], results=tmp_path)
-    assert "Full:" not in text and "(optional)" not in text and "Too **0.50** [bench_x:mean.acc]." in text
+    assert "Full:" not in text and "(optional)" not in text and "Too **0.50** (accuracy) [bench_x:mean.acc]." in text
     assert "Not measured yet" not in text, "a missing optional sentence does not make the answer pending"
     (tmp_path / "bench_x.json").write_text(json.dumps(dict(bench, size="smoke")))
     assert "Not measured yet" in interview.render([q], results=tmp_path), "smoke-size runs are not cited"
+    (tmp_path / "bench_x.json").write_text(json.dumps(dict(bench, units={})))
+    assert "Not measured yet" in interview.render([q], results=tmp_path), "a figure without its unit is not cited"
     (tmp_path / "bench_x.json").write_text(json.dumps(bench))
     pending = dict(q, answer=q["answer"] + ["And {05_input_size_augmentation:top1_512}."])
     text = interview.render([pending], results=tmp_path)
     assert "Not measured yet (lesson 05 pending)" in text and "0.912" not in text
     unmeasured = dict(q, answer=None, lessons=[], note="No lesson.")
     assert "Not measured yet: no lesson of this course measures it.* No lesson." in interview.render([unmeasured])
+
+
+def test_render_prints_intervals_and_verdicts(tmp_path):
+    """Intervals beside the key (lesson files) or in the summary (result files, over seeds); a verdict with the
+    interval it used; a verdict without one is not rendered."""
+    (tmp_path / "lessons").mkdir()
+    figures = {"acc": 0.8, "acc_ci_low": 0.75, "acc_ci_high": 0.85, "gap": -0.05, "gap_ci_low": -0.081,
+               "gap_ci_high": -0.019, "claim_verdict": "supports", "claim_verdict_ci_low": 0.012,
+               "claim_verdict_ci_high": 0.068, "one_verdict": "not resolved at this sample size",
+               "one_verdict_ci_low": None, "one_verdict_ci_high": None, "bare_verdict": "supports"}
+    units = _units(acc="accuracy", gap="accuracy difference", claim_verdict="verdict", one_verdict="verdict",
+                   bare_verdict="verdict")
+    (tmp_path / "lessons" / "02_freezing.json").write_text(json.dumps({"figures": figures, "units": units}))
+    summary = {"dann": {"mean": 0.7, "n": 3, "ci_low": 0.65, "ci_high": 0.75}, "one": {"mean": 0.3, "n": 1,
+                                                                                    "ci_low": None, "ci_high": None}}
+    (tmp_path / "r.json").write_text(json.dumps({"size": "full", "summary": summary,
+                                                 "units": {"dann": "accuracy", "one": "accuracy"}}))
+
+    def one(sentence):
+        text, missing = interview.render_answer([sentence], tmp_path)
+        return None if missing else text
+
+    assert one("{02_freezing:acc}") == "**0.800** (accuracy, 95 % CI 0.750 to 0.850) [02_freezing:acc]"
+    assert one("{02_freezing:gap:+.1fpts}") == \
+        "**-5.0 points** (accuracy difference, 95 % CI -8.1 to -1.9) [02_freezing:gap]"
+    assert one("{02_freezing:claim_verdict}") == \
+        "**supports** (verdict, interval used: 0.012 to 0.068) [02_freezing:claim_verdict]"
+    assert one("{02_freezing:one_verdict}") == \
+        "**not resolved at this sample size** (verdict, no bounded interval) [02_freezing:one_verdict]"
+    assert one("{02_freezing:bare_verdict}") is None, "a verdict without its interval is not cited"
+    assert one("{r:summary.dann.mean}") == "**0.700** (accuracy, 95 % CI 0.650 to 0.750 over 3 seeds) [r:summary.dann.mean]"
+    assert one("{r:summary.one.mean}") == "**0.300** (accuracy, 1 seed, no interval) [r:summary.one.mean]"
+    assert one("{02_freezing:claim_verdict:resolve}").startswith("**0.5×** (sample-size factor from the interval 0.012 to 0.068)")
+    assert one("{02_freezing:gap:resolve}").startswith("**0.4×** (") and one("{r:summary.dann.mean:resolve}").endswith(
+        "0.650 to 0.750; about 1 seed) [r:summary.dann.mean]")
+    assert one("{02_freezing:one_verdict:resolve}") is None, "no interval: no sample size"
+    for text in map(one, ("{02_freezing:gap:+.1fpts}", "{r:summary.dann.mean}", "{02_freezing:claim_verdict}")):
+        m = CITATION.fullmatch(text)
+        assert m and m["detail"] and m["source"] in ("02_freezing", "r"), text
 
 
 def test_shown_value_check_catches_drift():
@@ -198,7 +420,11 @@ def test_recorded_keys_literal_and_fstring(tmp_path, monkeypatch):
                                                      '    lesson.record(key, v)\n',
                                                      'for k, v in r.items():\n    lesson.record(N.get(k, f"top1_{k}"), v)\n']},
                     {"cell_type": "code", "source": ['x = "stray_literal"\n']},
-                    {"cell_type": "code", "source": ['lesson.record(f"{name}", 1)\n', 'y = f"{a}{b}"\n']}]}
+                    {"cell_type": "code", "source": ['lesson.record(f"{name}", 1)\n', 'y = f"{a}{b}"\n']},
+                    {"cell_type": "code", "source": ['def result(key, rows, *args, unit="accuracy"):\n',
+                                                     '    for name in ("buggy", "fixed"):\n',
+                                                     '        lesson.record(f"{key}_{name}", 1, unit)\n']},
+                    {"cell_type": "code", "source": ['result("d01_head", rows)\n', 'x.result("not_this", 1)\n']}]}
     (folder / "99_tiny.ipynb").write_text(json.dumps(nb))
     monkeypatch.setattr(interview, "SOLUTIONS", tmp_path / "solutions")
     assert interview.is_recorded("99_tiny", "plain_acc") and interview.is_recorded("99_tiny", "acc_10_pts")
@@ -206,6 +432,8 @@ def test_recorded_keys_literal_and_fstring(tmp_path, monkeypatch):
     assert not interview.is_recorded("99_tiny", "acc_pts") and not interview.is_recorded("99_tiny", "other")
     assert not interview.is_recorded("99_tiny", "stray_literal"), "a literal in a cell without a record call"
     assert not interview.is_recorded("99_tiny", "anything_at_all"), "a bare f-string key must not match every key"
+    assert interview.is_recorded("99_tiny", "d01_head_buggy"), "a key built from a function's literal argument"
+    assert not interview.is_recorded("99_tiny", "not_this_buggy") and not interview.is_recorded("99_tiny", "d02_x_fixed")
 
 
 # ------------------------------------------------------------------------------------------------ the command

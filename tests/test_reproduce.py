@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tlkit import stats
 from tlkit.course import cli, reproduce
 from tlkit.lesson import results
 
@@ -19,10 +20,14 @@ def check_schema(doc, name, seeds):
     assert sorted(doc["seeds"]) == sorted(str(s) for s in seeds)
     for s in doc["seeds"].values():
         assert {"figures", "seconds", "date", "device", "commit"} <= set(s)
-        assert s["figures"] and all(isinstance(v, (int, float)) for v in s["figures"].values())
+        assert s["figures"] and all(isinstance(v, (int, float)) or (k.endswith("_status") and v in stats.HEALTH)
+                                    for k, v in s["figures"].items())
     for key, stat in doc["summary"].items():
-        assert set(stat) == {"mean", "std", "n", "values"} and stat["n"] == len(stat["values"]) >= 1
-        assert (stat["std"] is None) == (stat["n"] == 1)
+        if key.endswith("_status"):
+            assert set(stat) == {"n", "values"}
+            continue
+        assert set(stat) == {"mean", "std", "n", "values", "ci_low", "ci_high"} and stat["n"] == len(stat["values"]) >= 1
+        assert (stat["std"] is None) == (stat["n"] == 1) == (stat["ci_low"] is None)
     assert doc["anchors"] and doc["anchors"][0]["metric"] == doc["headline"] in doc["summary"]
     for a in doc["anchors"]:
         assert {"metric", "value", "source", "measures"} <= set(a) and a["metric"] in doc["summary"]
@@ -37,7 +42,7 @@ def test_every_experiment_at_smoke_size(name, tmp_path):
     assert on_disk == doc
     for k, v in doc["summary"].items():
         if not (k.endswith("seconds") or k.startswith("n_") or k.endswith("_px") or k.endswith("_gain")
-                or k.endswith("_prevented") or k.endswith("_over_adabn")):
+                or k.endswith("_prevented") or k.endswith("_over_adabn") or k.endswith("_status")):
             assert 0.0 <= v["mean"] <= 1.0, (k, v)
 
 
@@ -107,5 +112,5 @@ def test_load_gives_lessons_full_size_results_only(fake, tmp_path):
     assert results.load("missing", tmp_path) is None and "tlkit reproduce missing" in results.absent("missing")
     reproduce.run("fake", [0, 1], size="full", out=tmp_path, progress=False)
     doc = results.load("fake", tmp_path)
-    assert results.figure(doc, "acc") == "0.505 ± 0.005 (2 seeds)"
+    assert results.figure(doc, "acc").startswith("0.505 ± 0.005 (2 seeds, 95% CI [0.4")
     assert "`results/fake.json` (full size, 2 seed(s)" in results.source_of(doc)

@@ -90,15 +90,17 @@ def efficientnet_stages(model: nn.Module) -> list[nn.Module]:
 class DigitNet(nn.Module):
     """A small CNN for 3 x 28 x 28 digits (after Ganin et al. 2016's MNIST network) with timm's interface:
     ``forward_features`` (two conv blocks -> 48 x 4 x 4), ``forward_head`` (flatten -> the ``num_features`` = 768
-    vector with ``pre_logits=True``, else the classifier MLP 768 -> 100 -> 100 -> classes)."""
+    vector with ``pre_logits=True``, else the classifier MLP 768 -> 100 -> 100 -> classes). ``batchnorm=False`` leaves
+    out the two BatchNorm layers, as Ganin et al.'s network has none (the full profile's like-for-like rows)."""
 
     num_features = 48 * 4 * 4
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 3):
+    def __init__(self, num_classes: int = 10, in_channels: int = 3, batchnorm: bool = True):
         super().__init__()
+        norm = nn.BatchNorm2d if batchnorm else (lambda _: nn.Identity())
         self.conv = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 5), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 48, 5), nn.BatchNorm2d(48), nn.Dropout2d(0.1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(in_channels, 32, 5), norm(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 48, 5), norm(48), nn.Dropout2d(0.1), nn.ReLU(), nn.MaxPool2d(2),
         )
         self.reset_classifier(num_classes)
 

@@ -13,6 +13,14 @@ measured, rendered into ``INTERVIEW.md``.
   runs only), rendered the same way;
   ``{sec:02_freezing:7}`` -- the lesson's section 7, rendered as a link to the student notebook with the
   section's title. Floats default to 3 decimals, ints and strings as they are.
+* Every cited figure is printed with its unit and, where its file has one, its interval:
+  ``**0.912** (accuracy, 95 % CI 0.871 to 0.953) [02_freezing:key]``. A lesson file documents each key in
+  ``units[key] = {"unit", "means"}`` (``lesson.record(key, value, unit=, means=)``) and keeps an interval beside it as
+  ``key_ci_low`` / ``key_ci_high`` (null: unbounded); a result file has ``units[figure]`` and ``ci_low`` / ``ci_high``
+  / ``n`` (seeds) in ``summary[figure]``. A verdict (a value in ``tlkit.stats.VERDICTS``) is printed with the
+  interval it used. A figure whose unit is not documented, or a verdict without its interval, is not rendered: it
+  is listed by ``--missing`` like an absent figure. ``{05_input_size_augmentation:aug_mixup_verdict:resolve}``
+  prints how many times the sample would resolve that interval's estimate (``**9.4×** (...)``, :func:`resolve_factor`).
 * A sentence starting ``(optional) `` is left out until all its figures exist (a full-profile run, say).
 * A question whose figures are not all recorded yet is rendered "Not measured yet (lesson NN pending)": an answer
   is never shown with a hole in it, and never from memory.
@@ -30,21 +38,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 
+from tlkit.stats import VERDICTS
+
 from .paths import INTERVIEW, RESULTS, SOLUTIONS
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "assets" / "interview_questions.json"
 LESSON_ID = re.compile(r"\d\d_\w+")
 PLACEHOLDER = re.compile(r"\{(?:(sec):(\d\d_\w+):(\d+)|([A-Za-z0-9_]+):([A-Za-z0-9_.=]+)(?::([^{}]*))?)\}")
-CITATION = re.compile(r"\*\*(.+?)\*\* \[([A-Za-z0-9_]+):([A-Za-z0-9_.=]+)\]")
+# a rendered figure: **shown** (unit, interval) [source:key]; groups shown, detail, source, key
+CITATION = re.compile(r"\*\*(?P<shown>.+?)\*\*(?: \((?P<detail>[^\[\]]*?)\))? "
+                      r"\[(?P<source>[A-Za-z0-9_]+):(?P<key>[A-Za-z0-9_.=]+)\]")
 QUESTION_HEADING = re.compile(r"^### `([a-z0-9_]+)` ", re.M)
 RECORD_COMMAND = "tlkit record {lesson}"
 NOT_MEASURED = "Not measured yet"
+RESOLVE = "resolve"         # the spec that prints the sample size an interval would need (resolve_factor)
 OPTIONAL = "(optional) "     # an answer sentence shown only once all its figures exist (e.g. a full-profile run)
 
 
@@ -87,14 +101,120 @@ def lookup(source: str, key: str, results: Path = RESULTS):
     return value
 
 
+def _load(source: str, results: Path) -> dict:
+    return json.loads(result_file(source, results).read_text())
+
+
+def describe(source: str, key: str, results: Path = RESULTS) -> dict:
+    """What is printed beside the figure cited as ``[source:key]`` (call :func:`lookup` first): ``unit``, ``means``
+    (lesson files), ``low`` / ``high`` (the interval, None when unbounded; absent keys: no interval in the file),
+    ``n`` (seeds, result files) and ``published`` (an anchor). KeyError when the file does not document the unit,
+    or when a cited verdict has no interval beside it."""
+    doc = _load(source, results)
+    units = doc.get("units") or {}
+    if LESSON_ID.fullmatch(source):
+        entry = units.get(key)
+        entry = {"unit": entry} if isinstance(entry, str) else entry or {}
+        out = {"unit": entry.get("unit"), "means": entry.get("means")}
+        figures = doc["figures"]
+        if f"{key}_ci_low" in figures or f"{key}_ci_high" in figures:
+            out["low"], out["high"] = figures.get(f"{key}_ci_low"), figures.get(f"{key}_ci_high")
+        elif figures[key] in VERDICTS:
+            raise KeyError(f"{source}: verdict {key!r} has no {key}_ci_low / {key}_ci_high beside it")
+    else:
+        parts = key.split(".")
+        if parts[0] == "anchors" and len(parts) > 1 and "=" in parts[1]:
+            figure, out = parts[1].partition("=")[2], {"published": True}
+        elif parts[0] == "summary" and len(parts) > 1:
+            figure, summary = parts[1], doc["summary"][parts[1]]
+            out = {"n": summary.get("n")}
+            if parts[-1] == "mean" and ("ci_low" in summary or summary.get("n") == 1):
+                out["low"], out["high"] = summary.get("ci_low"), summary.get("ci_high")
+        else:
+            figure, out = parts[-1], {}
+        entry = units.get(figure)
+        out["unit"] = entry.get("unit") if isinstance(entry, dict) else entry
+    if not out.get("unit"):
+        raise KeyError(f"{source}: no unit documented for {key!r}")
+    return out
+
+
+def _plain(low: float, high: float) -> str:
+    """An interval of a quantity whose format is not known: 3 decimals, fewer for large numbers."""
+    digits = 1 if max(abs(low), abs(high)) >= 10 else 2 if max(abs(low), abs(high)) >= 1 else 3
+    return f"{low:.{digits}f} to {high:.{digits}f}"
+
+
+def _bound(value, spec: str | None) -> str:
+    """An interval bound in the figure's own format (percentage points without the word)."""
+    return format_value(value, spec).removesuffix(" points")
+
+
+def detail(value, spec: str | None, info: dict) -> str:
+    """The parenthesis printed after a figure: its unit, then its interval (or why it has none)."""
+    shown = format_value(value, spec)
+    unit = info["unit"]
+    parts = [] if shown.endswith(unit) or (unit == "points" and shown.endswith(" points")) else [unit]
+    if info.get("published"):
+        parts.append("published")
+    verdict = isinstance(value, str) and value in VERDICTS
+    if "low" in info:
+        low, high, n = info["low"], info["high"], info.get("n")
+        seeds = f" over {n} seeds" if n and n > 1 else ""
+        if low is None or high is None:
+            parts.append(f"{n} seed, no interval" if n == 1 else "no bounded interval")
+        elif verdict:                   # the interval of the quantity judged, in that quantity's own unit
+            parts.append(f"interval used: {_plain(low, high)}")
+        else:
+            parts.append(f"95 % CI {_bound(low, spec)} to {_bound(high, spec)}{seeds}")
+    elif info.get("n") and info["n"] > 1:
+        parts.append(f"{info['n']} seeds")
+    return ", ".join(parts)
+
+
+def resolve_factor(value, info: dict) -> float | None:
+    """How many times the sample (seeds or images) an interval of this width would need to exclude zero if the
+    estimate stayed the same: ``(half-width / |estimate|)²`` (the width shrinks as 1 / sqrt(n)). The estimate is
+    the value, or for a verdict the interval's midpoint. None without a bounded interval."""
+    low, high = info.get("low"), info.get("high")
+    if low is None or high is None:
+        return None
+    estimate = (low + high) / 2 if isinstance(value, str) else value
+    return math.inf if estimate == 0 else ((high - low) / 2 / abs(estimate)) ** 2
+
+
+def format_factor(factor: float) -> str:
+    return "∞×" if math.isinf(factor) else f"{factor:.1f}×" if factor < 10 else f"{factor:.0f}×"
+
+
+def cite(source: str, key: str, spec: str | None, results: Path = RESULTS) -> str:
+    """A figure as INTERVIEW.md prints it: ``**0.912** (accuracy, 95 % CI 0.871 to 0.953) [02_freezing:key]``.
+    The spec ``resolve`` prints instead how many times the sample would resolve the figure's interval
+    (:func:`resolve_factor`): ``**9.4×** (sample-size factor from the interval -0.106 to 0.054) [...]``."""
+    value = lookup(source, key, results)
+    info = describe(source, key, results)
+    if spec == RESOLVE:
+        factor = resolve_factor(value, info)
+        if factor is None:
+            raise KeyError(f"{source}: {key!r} has no bounded interval to size a sample from")
+        n = info.get("n")
+        seeds = math.ceil(n * factor) if n and not math.isinf(factor) else None
+        more = f"; about {seeds} seed{'s' if seeds != 1 else ''}" if seeds else ""
+        return (f"**{format_factor(factor)}** (sample-size factor from the interval {_plain(info['low'], info['high'])}"
+                f"{more}) [{source}:{key}]")
+    text = detail(value, spec, info)
+    return f"**{format_value(value, spec)}**" + (f" ({text})" if text else "") + f" [{source}:{key}]"
+
+
 def format_value(value, spec: str | None) -> str:
-    """How a cited value is shown: floats with 3 decimals unless ``spec`` says otherwise."""
-    if spec and spec.endswith("pts") and not isinstance(value, str):      # a fraction shown as percentage points
+    """How a cited value is shown: floats with 3 decimals unless ``spec`` says otherwise; a string as it is (a
+    number's spec does not apply to it: a run that collapsed records its status where its score would be)."""
+    if isinstance(value, str):
+        return value.replace("**", "")          # a recorded verdict may carry its lesson's bold marks
+    if spec and spec.endswith("pts"):           # a fraction shown as percentage points
         return f"{format(100 * value, spec[:-3] or '+.1f')} points"
     if spec:
         return format(value, spec)
-    if isinstance(value, str):
-        return value.replace("**", "")          # a recorded verdict may carry its lesson's bold marks
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
@@ -112,32 +232,69 @@ def sections(lesson: str) -> dict[int, str]:
     return found
 
 
+def _literal_arguments(code: str, sources: list[str]) -> dict[str, list[str]]:
+    """For each parameter of a function defined in ``code``: the snake_case string literals that calls of that
+    function in ``sources`` pass for it (first positional argument, or by keyword)."""
+    found = {}
+    for name, params in re.findall(r"^[ \t]*def (\w+)\(([^)]*)\)", code, re.M):
+        names = [re.split(r"[:=]", p)[0].strip() for p in params.split(",")]
+        for i, param in enumerate(names):
+            if not re.fullmatch(r"[A-Za-z_]\w*", param):
+                continue
+            hits = []
+            for source in sources:
+                if i == 0:
+                    hits += re.findall(rf"(?<![\w.]){name}\(\s*[\"']([a-z][a-z0-9_]*)[\"']", source)
+                hits += re.findall(rf"(?<![\w.]){name}\([^()]*?\b{param}\s*=\s*[\"']([a-z][a-z0-9_]*)[\"']", source)
+            if hits:
+                found[param] = sorted(set(hits))
+    return found
+
+
+def _fstring_key(key: str, arguments: dict[str, list[str]]) -> re.Pattern | None:
+    """An f-string key as a pattern: a placeholder that is a parameter with known literal arguments matches those,
+    any other placeholder any snake_case run; None for a key with nothing literal (``f"{name}"``)."""
+    pieces, literal = re.split(r"\{([^{}]*)\}", key), False
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            out.append(re.escape(piece))
+            literal |= bool(re.search(r"[a-z]", piece))
+        elif arguments.get(piece.strip()):
+            out.append("(?:" + "|".join(map(re.escape, arguments[piece.strip()])) + ")")
+            literal = True
+        else:
+            out.append(r"[a-z0-9_]+")
+    return re.compile("".join(out)) if literal else None
+
+
 def recorded_keys(lesson: str) -> list[re.Pattern]:
     """The keys a lesson's solution notebook records: ``lesson.record("key", ...)`` literally; an f-string key
-    (``lesson.record(f"acc_{k}", ...)``) as a pattern; and, in a cell whose ``record`` call takes its key from a
+    (``lesson.record(f"acc_{k}", ...)``) as a pattern, where a placeholder naming a parameter of a function defined
+    in that cell (``def result(key, ...): lesson.record(f"{key}_{name}", ...)``) stands for the literals its calls
+    pass (``result("d01_head_optimizer", ...)``); and, in a cell whose ``record`` call takes its key from a
     variable (``for key, value in {"acc": ...}.items(): lesson.record(key, value)``), every snake_case string
     literal and every key-shaped f-string of that cell."""
     path = SOLUTIONS / lesson / f"{lesson}.ipynb"
     if not path.is_file():
         return []
+    cells = json.loads(path.read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     patterns = []
-    for cell in json.loads(path.read_text())["cells"]:
-        code = "".join(cell["source"])
-        if cell["cell_type"] != "code" or ".record(" not in code:
+    for code in sources:
+        if ".record(" not in code:
             continue
+        arguments = _literal_arguments(code, sources)
         for f, quote, key in re.findall(r"\.record\(\s*(f?)([\"'])(.+?)\2", code):
-            if f:
-                parts = re.split(r"\{[^{}]*\}", key)
-                if re.search(r"[a-z]", "".join(parts)):
-                    patterns.append(re.compile(r"[a-z0-9_]+".join(map(re.escape, parts))))
-            else:
-                patterns.append(re.compile(re.escape(key)))
+            pattern = _fstring_key(key, arguments) if f else re.compile(re.escape(key))
+            if pattern is not None:
+                patterns.append(pattern)
         if re.search(r"\.record\(\s*(?![fr]?[\"'])[A-Za-z_]", code):
             patterns += [re.compile(re.escape(k)) for k in re.findall(r"(?<![A-Za-z])[\"']([a-z][a-z0-9_]*)[\"']", code)]
             for key in re.findall(r"\bf([\"'])([a-z0-9_]*(?:\{[^{}\"']*\}[a-z0-9_]*)+)\1", code):
-                parts = re.split(r"\{[^{}]*\}", key[1])
-                if re.search(r"[a-z]", "".join(parts)):          # not a bare f"{name}": that would match anything
-                    patterns.append(re.compile(r"[a-z0-9_]+".join(map(re.escape, parts))))
+                pattern = _fstring_key(key[1], {})            # not a bare f"{name}": that would match anything
+                if pattern is not None:
+                    patterns.append(pattern)
     return patterns
 
 
@@ -164,11 +321,10 @@ def render_answer(sentences: list[str], results: Path = RESULTS) -> tuple[str, l
             return f"[{lesson} §{number} *{title}*](lessons/{lesson}/{lesson}.ipynb)"
         source, key, spec = m.group(4), m.group(5), m.group(6)
         try:
-            value = lookup(source, key, results)
+            return cite(source, key, spec, results)
         except KeyError:
             missing.append(f"{source}:{key}")
             return m.group(0)
-        return f"**{format_value(value, spec)}** [{source}:{key}]"
 
     kept = []
     for sentence in sentences:
@@ -214,12 +370,16 @@ def _preamble(questions: list[dict], status: dict[str, str]) -> list[str]:
         "",
         f"Every interview question of the five source documents ({len(questions)} questions), with a model answer "
         "that cites the figure this course measured for it and the lesson section where the measurement runs. "
-        "A figure is shown in bold followed by its source, `[lesson:key]`: the figure `key` of "
-        "`results/lessons/<lesson>.json` (written by `lesson.record` during that lesson's recording run; the table "
-        "*Recordings* below gives its profile, device, date and commit), or `[experiment:path]`: a value of "
-        "`results/<experiment>.json` (the full-profile runs of `tlkit reproduce`). A test re-reads every cited value from its file. Questions whose figures are not recorded "
-        "yet say so, and no answer is written from memory. Where our measurement contradicts the source's answer, "
-        "the answer says so.",
+        "A figure is shown in bold, then its unit and its interval in parentheses, then its source: "
+        "`**0.87** (accuracy, 95 % CI 0.80 to 0.92) [<lesson>:<key>]` is the figure `<key>` of "
+        "`results/lessons/<lesson>.json` (written by `lesson.record` during that lesson's recording run, which also "
+        "writes what the figure means; the table *Recordings* below gives its profile, device, date and commit), and "
+        "`[experiment:path]` a value of `results/<experiment>.json` (the full-profile runs of `tlkit reproduce`; "
+        "its interval is over seeds). A verdict (*supports*, *contradicts*, *not resolved at this sample size*, "
+        "from `tlkit.stats.verdict`) is shown with the interval it judged: a claim is settled only where the whole "
+        "interval is on one side, and one seed settles nothing. A test re-reads every cited value from its file. "
+        "Questions whose figures are not recorded yet say so, and no answer is written from memory. Where our "
+        "measurement contradicts the source's answer, the answer says so.",
         "",
         "Remake a lesson's recording (quick profile, its solution notebook executed in its folder, figures written to "
         f"`results/lessons/<id>.json`): `{RECORD_COMMAND.format(lesson='<id>')}`; then re-render this file with "
@@ -242,7 +402,7 @@ def _index(questions: list[dict], status: dict[str, str]) -> list[str]:
 
 def _recordings(bodies: dict[str, str], results: Path) -> list[str]:
     """The table of the result files the answers cite, with where each was made."""
-    cited = sorted({m.group(2) for body in bodies.values() for m in CITATION.finditer(body)},
+    cited = sorted({m["source"] for body in bodies.values() for m in CITATION.finditer(body)},
                    key=lambda src: (not LESSON_ID.fullmatch(src), src))
     out = ["## Recordings", "", "The result files the answers cite, and where each was made:", "",
            "| file | profile | device | date | commit | seconds | command |", "|---|---|---|---|---|---|---|"]
@@ -279,8 +439,15 @@ def missing_report(questions: list[dict] | None = None, results: Path = RESULTS)
             optional = sentence.startswith(OPTIONAL)
             _, missing = render_answer([sentence[len(OPTIONAL):] if optional else sentence], results)
             for m in missing:
-                lines.append(f"{q['id']}: {m}" + (" (optional sentence)" if optional else ""))
-                files.add(m.split(":")[0])
+                source, _, key = m.partition(":")
+                reason = ""
+                if not key.startswith("section "):
+                    try:
+                        cite(source, key, None, results)
+                    except KeyError as err:
+                        reason = f" ({err.args[0]})"
+                lines.append(f"{q['id']}: {m}{reason}" + (" (optional sentence)" if optional else ""))
+                files.add(source)
     for source in sorted(files):
         path = result_file(source, results)
         if path.is_file():

@@ -7,7 +7,9 @@ function of tlkit.lesson.experiments that the lesson calls too) and writes ``res
 
 Each seed is written to the file as soon as it finishes: Ctrl-C or a crash loses at most the running seed, and a
 rerun skips the seeds the file already holds (for the same size and settings; another size starts the file anew).
-``--size smoke`` runs every experiment in seconds (what the tests run); ``--size full`` is the lesson's full profile.
+``--size smoke`` runs every experiment in seconds (what the tests run) and writes under ``results/smoke/`` unless
+``--out`` says otherwise, so a smoke result never sits beside the full-size ones; ``--size full`` is the lesson's
+full profile.
 
 Result file (JSON; the keys are stable, INTERVIEW.md and the lessons cite them):
 
@@ -18,7 +20,10 @@ Result file (JSON; the keys are stable, INTERVIEW.md and the lessons cite them):
 * ``date`` -- UTC ISO date of the last seed written; ``size`` -- ``smoke`` or ``full``; ``settings`` -- the sizes used
 * ``seconds`` -- wall seconds of all seeds together
 * ``seeds`` -- ``{"0": {"figures": {name: number}, "seconds": s, "date": ..., "device": ..., "commit": ...}, ...}``
-* ``summary`` -- per figure: ``{"mean", "std" (population std over seeds; null for one seed), "n", "values"}``
+* ``summary`` -- per figure: ``{"mean", "std" (population std over seeds; null for one seed), "n", "values",
+  "ci_low", "ci_high"}`` (the 95 % t interval of the mean over seeds, ``tlkit.stats.mean_interval``; null for one
+  seed); a run's status (``*_status``) has ``n`` and ``values`` only
+* ``units`` -- per figure, its unit (``tlkit.lesson.experiments.unit_of``: accuracy, share, seconds, ...)
 * ``headline`` -- the figure the anchor is compared with
 * ``anchors`` -- ``[{"metric", "value", "source", "measures"}, ...]``: published figures (or the source's claim) and
   the figure of ours each is compared with; ``anchors[0]["metric"] == headline``
@@ -40,7 +45,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tlkit import runtime
+from tlkit import runtime, stats
 from tlkit.files import write_json
 from tlkit.lesson import experiments
 from tlkit.lesson.results import figure
@@ -72,8 +77,9 @@ LITE0_VAL = {"metric": "imagenet_before", "value": 0.751, "source": "TensorFlow 
 KEPT_CLAIM = {"metric": "high_lr_kept", "value": round(0.35 / 0.76, 4),
               "source": "the course's source notes, Chapter 10 ('Performance on ImageNet: 76% -> 35%'), a claim",
               "measures": "share of ImageNet top-1 kept after aggressive fine-tuning (ResNet50, Adam 1e-2, 10 epochs, cat/dog)"}
-DIGITS_NOTE = ("DigitNet, Adam source-only / train-on-target, DANN warm-started from source-only with Ganin et "
-               "al.'s SGD + schedules, AdaBN baseline (lesson 04's full profile)")
+DIGITS_NOTE = ("DigitNet without BatchNorm (as Ganin et al.'s network): DANN from scratch with Ganin et al.'s SGD + "
+               "schedules against source-only trained the same way; Adam source-only and train-on-target; a BatchNorm "
+               "source-only network with source and with target statistics (AdaBN) (lesson 04's full profile)")
 _GANIN = "Ganin et al., JMLR 2016, Table 2"
 _ADDA = "Tzeng et al., CVPR 2017 (ADDA), Table 1, gradient reversal"
 
@@ -89,10 +95,11 @@ for _exp in (
         "finetune_hymenoptera_224", "02_freezing",
         "ants/bees at the checkpoint's 224 px, all images: zero-shot, feature extraction (cached features), full "
         "fine-tuning at one LR, and two-stage (trained head, LR / 10, BatchNorm frozen) (lesson 02)",
-        experiments.finetune_hymenoptera, experiments.FINETUNE_SIZES, "two_stage_best",
-        [{"metric": "two_stage_best", "value": 0.934641,
+        experiments.finetune_hymenoptera, experiments.FINETUNE_SIZES, "one_lr_best",
+        [{"metric": "one_lr_best", "value": 0.934641,
           "source": "PyTorch transfer-learning tutorial (pytorch.org/tutorials/beginner/transfer_learning_tutorial)",
-          "measures": "best validation accuracy of ResNet-18 fine-tuned on this ants/bees split, 224 px, 25 epochs, SGD"},
+          "measures": "best validation accuracy of ResNet-18 fine-tuned whole at one rate (single stage) on this "
+                      "ants/bees split, 224 px, 25 epochs, SGD"},
          {"metric": "feature_extraction_best", "value": 0.947712, "source": "PyTorch transfer-learning tutorial",
           "measures": "best validation accuracy of ResNet-18 as a fixed feature extractor, same split"}]),
     Experiment(
@@ -119,14 +126,18 @@ for _exp in (
         seeds=(0, 1, 2)),
     Experiment(
         "dann_mnist_usps", "04_dann", f"MNIST -> USPS: {DIGITS_NOTE}",
-        functools.partial(experiments.dann_digits, "MNIST", "USPS"), experiments.DIGIT_SIZES, "dann",
+        functools.partial(experiments.dann_digits, "MNIST", "USPS"), experiments.ADDA_SIZES["MNIST", "USPS"], "dann",
         [{"metric": "dann", "value": 0.771, "source": _ADDA,
-          "measures": "DANN, MNIST -> USPS target accuracy (2000 MNIST / 1800 USPS training images)"}], seeds=(0, 1, 2)),
+          "measures": "DANN, MNIST -> USPS target accuracy (2000 MNIST / 1800 USPS training images, as ours)"},
+         {"metric": "source_only", "value": 0.752, "source": _ADDA.replace(", gradient reversal", ", source only"),
+          "measures": "source-only, MNIST -> USPS (the same protocol)"}], seeds=(0, 1, 2)),
     Experiment(
         "dann_usps_mnist", "04_dann", f"USPS -> MNIST: {DIGITS_NOTE}",
-        functools.partial(experiments.dann_digits, "USPS", "MNIST"), experiments.DIGIT_SIZES, "dann",
+        functools.partial(experiments.dann_digits, "USPS", "MNIST"), experiments.ADDA_SIZES["USPS", "MNIST"], "dann",
         [{"metric": "dann", "value": 0.730, "source": _ADDA,
-          "measures": "DANN, USPS -> MNIST target accuracy (1800 USPS / 2000 MNIST training images)"}], seeds=(0, 1, 2)),
+          "measures": "DANN, USPS -> MNIST target accuracy (1800 USPS / 2000 MNIST training images, as ours)"},
+         {"metric": "source_only", "value": 0.571, "source": _ADDA.replace(", gradient reversal", ", source only"),
+          "measures": "source-only, USPS -> MNIST (the same protocol)"}], seeds=(0, 1, 2)),
 ):
     EXPERIMENTS[_exp.name] = _exp
 
@@ -137,8 +148,13 @@ def _summary(seeds: dict) -> dict:
     out = {}
     for k in keys:
         values = [s["figures"][k] for _, s in sorted(seeds.items(), key=lambda kv: int(kv[0])) if k in s["figures"]]
+        if all(isinstance(v, str) for v in values):     # a run's status (tlkit.stats.health): the values only
+            out[k] = {"n": len(values), "values": values}
+            continue
+        ci = stats.mean_interval(values)
         out[k] = {"mean": float(np.mean(values)), "std": float(np.std(values)) if len(values) > 1 else None,
-                  "n": len(values), "values": values}
+                  "n": len(values), "values": values,
+                  "ci_low": ci.low if ci.bounded else None, "ci_high": ci.high if ci.bounded else None}
     return out
 
 
@@ -161,7 +177,7 @@ def run(name: str, seeds=None, size: str = "full", device: str = "auto", out: Pa
         raise SystemExit(f"size must be one of {sorted(exp.sizes)}")
     seeds = list(exp.seeds if seeds is None else seeds)
     cfg, dev = exp.sizes[size], resolve_device(device)
-    path = Path(out or RESULTS) / f"{name}.json"
+    path = Path(out or (RESULTS if size == "full" else RESULTS / size)) / f"{name}.json"  # smoke: never beside full
     torch.set_num_threads(runtime.cpu_count())
     doc = json.loads(path.read_text()) if path.exists() else None
     if doc is None or doc.get("size") != size or doc.get("settings") != cfg:
@@ -182,6 +198,7 @@ def run(name: str, seeds=None, size: str = "full", device: str = "auto", out: Pa
                                           f"--seeds {','.join(map(str, seeds))}",
                     **prov, "seconds": round(sum(s["seconds"] for s in doc["seeds"].values()), 1),
                     "summary": _summary(doc["seeds"]), "headline": exp.headline, "anchors": exp.anchors})
+        doc["units"] = {k: experiments.unit_of(k) for k in doc["summary"]}
         doc["seeds"] = dict(sorted(doc["seeds"].items(), key=lambda kv: int(kv[0])))
         write_json(doc, path)
     return doc

@@ -4,7 +4,8 @@ Each takes ``(seed, cfg, dev=None, progress=False)`` (``cfg``: one of its ``*_SI
 sizes with the same keys) and returns ``{figure name: number}``. The lessons run them at their profile's size where
 they repeat what they have taught; ``tlkit reproduce NAME`` runs them at full size and writes ``results/NAME.json``
 (tlkit.course.reproduce names each one and its published anchors). Figures are accuracies in [0, 1] unless the name
-says otherwise (``*_seconds``, ``n_*``).
+says otherwise (``*_seconds``, ``n_*``, ``*_status``: ``tlkit.stats.health`` of a trained model, ``ok`` /
+``collapsed`` / ``diverged``; a run that is not ``ok`` is no method's score).
 """
 from __future__ import annotations
 
@@ -16,10 +17,19 @@ import torch
 from PIL import Image
 from torch import nn
 
-from tlkit import dann, data, forgetting, freezing, models, preprocessing as pp, runtime, train
+from tlkit import dann, data, forgetting, freezing, models, preprocessing as pp, runtime, stats, train
 from tlkit.preprocessing import load_for
 
 from .digits import digit_pair
+
+def unit_of(figure: str) -> str:
+    """The unit of an experiment figure, from its name (the convention above); result files carry it per figure."""
+    for suffix, unit in (("_seconds", "seconds"), ("_status", "run status"), ("_px", "px"), ("_kept", "share"),
+                         ("_prevented", "share"), ("_gain", "accuracy difference"), ("_over_adabn", "accuracy difference")):
+        if figure.endswith(suffix):
+            return unit
+    return "count" if figure.startswith("n_") else "accuracy"
+
 
 PREPROCESSING_SIZES = {"smoke": {"n_images": 12, "crop": 64, "batch": 12},
                        "full": {"n_images": 1000, "crop": None, "batch": 100}}
@@ -109,6 +119,7 @@ def finetune_hymenoptera(seed: int, cfg: dict, dev=None, progress: bool = False)
                       cfg["finetune_epochs"], val, progress=progress, desc=key.replace("_", " "))
         figures[f"{key}_best"], figures[f"{key}_final"] = max(h["val_acc"]), h["val_acc"][-1]
         figures[f"{key}_seconds"] = h["seconds"][-1]
+        figures[f"{key}_status"] = stats.health(train.predict(model, x_val), h["train_loss"][-1])
     return figures
 
 
@@ -166,6 +177,8 @@ def forgetting_retention(strategies: tuple, seed: int, cfg: dict, dev=None, prog
                       cfg["epochs"], step_fn=step_fn, progress=progress, desc=key)
         figures[f"{key}_target"], figures[f"{key}_imagenet"] = both(model)
         figures[f"{key}_seconds"] = h["seconds"][-1]
+        figures[f"{key}_status"] = stats.health(train.predict(model, x_val),  # cross-entropy without the penalty
+                                                h["train_loss"][-1] - h.get("penalty", [0.0])[-1])
 
     if "frozen" in strategies:
         probe = fresh()
@@ -189,46 +202,64 @@ FORGETTING_SIZES = {
 
 
 def dann_digits(source: str, target: str, seed: int, cfg: dict, dev=None, progress: bool = False) -> dict:
-    """A digit pair (MNIST, MNIST-M, USPS): DigitNet source-only (Adam) with and without target BatchNorm statistics
-    (AdaBN), DANN warm-started from it with Ganin et al.'s SGD and schedules, and train-on-target (lesson 04)."""
+    """A digit pair (MNIST, MNIST-M, USPS) in Ganin et al.'s protocol: DANN trained from scratch with their SGD and
+    schedules, against source-only trained the same way (the same steps, no domain loss); DigitNet with BatchNorm or
+    without (``cfg["batchnorm"]``; their network has none). Beside them: source-only and train-on-target with Adam,
+    and a BatchNorm source-only network with source and with target statistics (AdaBN) (lesson 04)."""
     P = digit_pair(source, target, cfg["n_source"], cfg["n_target"], cfg["n_test"])
     X = {"s": P["xs"], "t": P["xt"], "s_test": P["xs_test"], "t_test": P["xt_test"]}
     Y = {"s": P["ys"], "t": P["yt"], "s_test": P["ys_test"], "t_test": P["yt_test"]}
 
-    def supervised(domain):
+    def net(batchnorm):
         runtime.seed_everything(seed)
-        model = runtime.prepare(dann.DANN(models.DigitNet()), dev)
-        train.fit(model, data.loader(X[domain], Y[domain], batch_size=cfg["batch"], shuffle=True, seed=seed,
-                                     drop_last=True),
-                  torch.optim.Adam(model.parameters(), lr=1e-3), steps=cfg["source_steps"], progress=progress,
-                  desc=f"{domain}-supervised")
+        return runtime.prepare(dann.DANN(models.DigitNet(batchnorm=batchnorm)), dev)
+
+    def labelled(domain):
+        return data.loader(X[domain], Y[domain], batch_size=cfg["batch"], shuffle=True, seed=seed, drop_last=True)
+
+    def adam(domain, batchnorm):
+        model = net(batchnorm)
+        train.fit(model, labelled(domain), torch.optim.Adam(model.parameters(), lr=1e-3), steps=cfg["source_steps"],
+                  progress=progress, desc=f"{domain}-supervised (Adam)")
         return model
+
+    def ganin(batches, step_fn, desc):  # Ganin et al.'s SGD, momentum 0.9, annealed rate, from scratch
+        model = net(cfg["batchnorm"])
+        h = train.fit(model, batches, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9),
+                      steps=cfg["dann_steps"], step_fn=step_fn, lr_factor=dann.dann_lr_factor, progress=progress,
+                      desc=desc)
+        return model, h
 
     def target_acc(model):
         return train.score(model, X["t_test"], Y["t_test"])
 
-    src = supervised("s")
-    figures = {"source_only": target_acc(src), "source_only_source_test": train.score(src, X["s_test"], Y["s_test"]),
-               "source_only_adabn": target_acc(dann.recompute_batchnorm(src, X["t"][: cfg["n_bn"]]))}
-    runtime.seed_everything(seed)
-    adapted = copy.deepcopy(src)  # warm start from the source-only network of the same seed
     b = cfg["dann_batch"]
-    paired = data.Paired(data.loader(X["s"], Y["s"], batch_size=b, shuffle=True, seed=seed, drop_last=True),
-                         data.loader(X["t"], batch_size=b, shuffle=True, seed=seed + 100, drop_last=True))
-    h = train.fit(adapted, paired, torch.optim.SGD(adapted.parameters(), lr=0.01, momentum=0.9),
-                  steps=cfg["dann_steps"], step_fn=dann.dann_step, lr_factor=dann.dann_lr_factor,
-                  progress=progress, desc="DANN")
-    figures["dann"] = target_acc(adapted)
-    figures["dann_source_test"] = train.score(adapted, X["s_test"], Y["s_test"])
+    src, _ = ganin(data.loader(X["s"], Y["s"], batch_size=b, shuffle=True, seed=seed, drop_last=True),
+                   train.supervised_step, "source-only (SGD)")
+    adapted, h = ganin(data.Paired(data.loader(X["s"], Y["s"], batch_size=b, shuffle=True, seed=seed, drop_last=True),
+                                   data.loader(X["t"], batch_size=b, shuffle=True, seed=seed + 100, drop_last=True)),
+                       dann.dann_step, "DANN")
+    bn_src = adam("s", True)
+    figures = {"source_only": target_acc(src), "source_only_source_test": train.score(src, X["s_test"], Y["s_test"]),
+               "source_only_adam": target_acc(adam("s", cfg["batchnorm"])), "source_only_bn": target_acc(bn_src),
+               "source_only_adabn": target_acc(dann.recompute_batchnorm(bn_src, X["t"][: cfg["n_bn"]])),
+               "dann": target_acc(adapted),
+               "dann_status": stats.health(train.predict(adapted, X["t_test"]), h["class_loss"][-1]),
+               "dann_source_test": train.score(adapted, X["s_test"], Y["s_test"])}
     figures["dann_gain"] = figures["dann"] - figures["source_only"]
     figures["dann_over_adabn"] = figures["dann"] - figures["source_only_adabn"]
     figures["dann_seconds"] = h["seconds"][-1]
-    figures["train_on_target"] = target_acc(supervised("t"))
+    figures["train_on_target"] = target_acc(adam("t", cfg["batchnorm"]))
     figures["n_source"], figures["n_target"], figures["n_test"] = len(Y["s"]), len(Y["t"]), len(Y["t_test"])
     return figures
 
 
 DIGIT_SIZES = {"smoke": {"n_source": 256, "n_target": 256, "n_test": 200, "batch": 16, "source_steps": 4,
-                         "dann_batch": 8, "dann_steps": 4, "n_bn": 100},
+                         "dann_batch": 8, "dann_steps": 4, "n_bn": 100, "batchnorm": False},
                "full": {"n_source": None, "n_target": None, "n_test": None, "batch": 64, "source_steps": 4000,
-                        "dann_batch": 64, "dann_steps": 12000, "n_bn": 10000}}
+                        "dann_batch": 64, "dann_steps": 12000, "n_bn": 10000, "batchnorm": False}}
+# Tzeng et al.'s (ADDA) protocol for MNIST <-> USPS, whose published rows the full profile is set against:
+# 2000 MNIST and 1800 USPS training images (all test images)
+ADDA_SIZES = {(s, t): {"smoke": DIGIT_SIZES["smoke"],
+                       "full": {**DIGIT_SIZES["full"], "n_source": ns, "n_target": nt, "n_bn": nt}}
+              for s, t, ns, nt in (("MNIST", "USPS", 2000, 1800), ("USPS", "MNIST", 1800, 2000))}

@@ -1,5 +1,5 @@
 """How a lesson reports: join the histories of a multi-phase run, summarise a history, one formatter for mean ± spread,
-one paired comparison with its verdict word, one results table, and ``show`` for Markdown text."""
+one results table, and ``show`` for Markdown text. Comparisons and their verdicts are tlkit.stats's."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -55,23 +55,6 @@ def mean_spread(values: Sequence[float], digits: int = 3, each: bool = False) ->
         return "—"
     text = f"{np.mean(values):.{digits}f}" + (f" ± {np.std(values):.{digits}f}" if len(values) > 1 else "")
     return text + (f" ({', '.join(f'{v:.{digits}f}' for v in values)})" if each else "")
-
-
-def paired_gap(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, np.ndarray]:
-    """The paired differences ``a - b`` (same seeds, or same images): their mean, their standard error (NaN for
-    fewer than two pairs) and the differences themselves."""
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
-    return float(d.mean()), float(se), d
-
-
-def judge(differences: Sequence[float], floor: float = 0.0, better: str = "helps", worse: str = "hurts",
-          neither: str = "makes no difference beyond the seed spread") -> str:
-    """The verdict word on paired differences: ``better`` / ``worse`` only when every pair agrees in sign and the
-    mean exceeds both their spread (std) and ``floor`` (e.g. one test image); ``neither`` otherwise."""
-    d = np.asarray(differences, dtype=float)
-    clear = len(d) > 1 and abs(d.mean()) > max(d.std(), floor) and (np.all(d > 0) or np.all(d < 0))
-    return (better if d.mean() > 0 else worse) if clear else neither
 
 
 def spread_table(rows: Mapping[str, Mapping[str, object]], first: str = "run", digits: int = 3) -> str:

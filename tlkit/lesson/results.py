@@ -33,10 +33,15 @@ def full_profile(name: str) -> dict | None:
 
 
 def figure(doc: dict, key: str) -> str:
-    """``mean ± std (n seeds)`` of one figure of a result document, as text."""
+    """``mean ± std (n seeds, 95% CI [low, high])`` of one figure of a result document, as text; the runs that
+    were not ``ok`` (its ``<run>_status``, e.g. ``high_lr_status`` for ``high_lr_kept``) are named after it."""
     s = doc["summary"][key]
     spread = f" ± {s['std']:.3f}" if s["std"] is not None else ""
-    return f"{s['mean']:.3f}{spread} ({s['n']} seed{'s' if s['n'] > 1 else ''})"
+    ci = f", 95% CI [{s['ci_low']:.3f}, {s['ci_high']:.3f}]" if s.get("ci_low") is not None else ""
+    text = f"{s['mean']:.3f}{spread} ({s['n']} seed{'s' if s['n'] > 1 else ''}{ci})"
+    status = doc["summary"].get(f"{key}_status") or doc["summary"].get(f"{key.rsplit('_', 1)[0]}_status")
+    bad = [v for v in (status or {}).get("values", []) if v != "ok"]
+    return text + (f"; {len(bad)} of {status['n']} runs {'/'.join(sorted(set(bad)))}" if bad else "")
 
 
 def source_of(doc: dict) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from tlkit import profile
+from tlkit.stats import Interval, Verdict
 from tlkit.files import write_json
 from tlkit.runtime import cpu_count, device, device_name, seed_everything
 
@@ -53,27 +54,37 @@ class Lesson:
     started: float = field(default_factory=time.perf_counter)
     lesson_id: str | None = field(default_factory=_lesson_id)
     figures: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
 
     def elapsed(self) -> float:
         """Seconds since the lesson started."""
         return time.perf_counter() - self.started
 
-    def record(self, key: str, value):
+    def record(self, key: str, value, unit: str | None = None, means: str | None = None):
         """Keep a headline figure under ``key`` and return it unchanged.
 
+        A :class:`tlkit.stats.Verdict` is kept as its word with the interval it used (``key_ci_low``,
+        ``key_ci_high``; null when unbounded); a :class:`tlkit.stats.Interval` as its estimate with the same two
+        keys. ``unit`` (``accuracy``, ``points``, ``seconds``, ...) and ``means`` (one line: what was measured, on
+        what) document the figure in the file; INTERVIEW.md prints the unit beside every figure it cites.
+
         With ``TLKIT_RECORD=<folder>`` set, every figure recorded so far is also written (atomically, after each
-        call, so a crash keeps them) to ``<folder>/<lesson id>.json`` with the profile and :func:`provenance`;
-        INTERVIEW.md cites figures from those files.
+        call, so a crash keeps them) to ``<folder>/<lesson id>.json`` with the profile and :func:`provenance`.
         """
         if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
             raise ValueError(f"record key {key!r}: use snake_case (a-z, 0-9, _)")
-        if isinstance(value, torch.Tensor):
-            value = value.item()
-        if isinstance(value, np.generic):
-            value = value.item()
-        if not isinstance(value, (int, float, str)):
-            raise TypeError(f"record {key!r}: a number or a string, not {type(value).__name__}")
-        self.figures[key] = value
+        interval = value.interval if isinstance(value, Verdict) else value if isinstance(value, Interval) else None
+        plain = value.word if isinstance(value, Verdict) else value.estimate if interval is not None else value
+        if isinstance(plain, (torch.Tensor, np.generic)):
+            plain = plain.item()
+        if not isinstance(plain, (int, float, str)):
+            raise TypeError(f"record {key!r}: a number, a string, a Verdict or an Interval, not {type(value).__name__}")
+        self.figures[key] = plain
+        if interval is not None:
+            self.figures[f"{key}_ci_low"] = interval.low if interval.bounded else None
+            self.figures[f"{key}_ci_high"] = interval.high if interval.bounded else None
+        if unit or means:
+            self.units[key] = {"unit": unit, "means": means}
         folder = os.environ.get("TLKIT_RECORD")
         if folder:
             if self.lesson_id is None:
@@ -81,7 +92,8 @@ class Lesson:
             out = Path(folder) / f"{self.lesson_id}.json"
             meta = {"lesson": self.lesson_id, "profile": self.profile,
                     "command": os.environ.get("TLKIT_RECORD_COMMAND", ""), **provenance(self.device)}
-            write_json({**meta, "seconds": round(self.elapsed(), 1), "figures": self.figures}, out)
+            write_json({**meta, "seconds": round(self.elapsed(), 1), "figures": self.figures, "units": self.units},
+                       out)
         return value
 
     def __str__(self) -> str:
