@@ -1,4 +1,4 @@
-"""tlkit.augment: cutout, mixup, cutmix, soft cross-entropy and random-resized-crop (fast unit tests)."""
+"""tlkit.augment: cutout, mixup, cutmix, the augmented training step and random-resized-crop (fast unit tests)."""
 import math
 
 import numpy as np
@@ -8,7 +8,7 @@ from scipy import stats
 from scipy.special import betaincinv
 from torch.nn import functional as F
 
-from tlkit.augment import cutmix, cutout, mixup, random_resized_crop, soft_cross_entropy
+from tlkit.augment import augmented_step, cutmix, cutout, mixup, random_resized_crop
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors (tests/conftest.py)
 
@@ -90,14 +90,25 @@ def test_cutmix_targets_match_the_pasted_area():
                 assert abs(float(t[i, i]) - (1 - moved[i].sum().item() / 64)) < 1e-6
 
 
-def test_soft_cross_entropy():
+def test_augmented_step_trains_on_the_soft_targets_of_the_augmented_batch():
     torch.manual_seed(0)
-    z, y = torch.randn(5, 7), torch.randint(0, 7, (5,))
-    assert torch.allclose(soft_cross_entropy(z, F.one_hot(y, 7).float()), F.cross_entropy(z, y), atol=1e-6)
-    p = torch.randn(5, 7).softmax(1)
-    assert torch.allclose(soft_cross_entropy(z, p), F.cross_entropy(z, p), atol=1e-6)
-    big = soft_cross_entropy(torch.tensor([[1000.0, 0.0, -1000.0]]), torch.tensor([[0.0, 0.5, 0.5]]))
-    assert abs(big.item() - 1500.0) < 1e-2
+    model = torch.nn.Linear(4, 3)
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+
+    def augment(x, y, g):
+        return x + torch.randn(x.shape, generator=g), torch.rand(len(x), 3, generator=g).softmax(1)
+
+    loss, logits, labels, metrics = augmented_step(model, (x, y), 0.0, augment, torch.Generator().manual_seed(3))
+    x_aug, p = augment(x, y, torch.Generator().manual_seed(3))
+    assert torch.allclose(logits, model(x_aug)) and labels is y and metrics == {}
+    assert torch.allclose(loss, F.cross_entropy(model(x_aug), p), atol=1e-6)
+    onehot = augmented_step(model, (x, y), 0.0, lambda x, y, g: (x, F.one_hot(y, 3).float()), None)[0]
+    assert torch.allclose(onehot, F.cross_entropy(model(x), y), atol=1e-6)
+    big = torch.nn.Linear(1, 3, bias=False)
+    big.weight.data = torch.tensor([[1000.0], [0.0], [-1000.0]])
+    half = augmented_step(big, (torch.ones(1, 1), torch.tensor([1])), 0.0,
+                          lambda x, y, g: (x, torch.tensor([[0.0, 0.5, 0.5]])), None)[0]
+    assert abs(half.item() - 1500.0) < 1e-2   # log_softmax: finite where log(softmax) is -inf
 
 
 def test_random_resized_crop_is_seeded_and_keeps_the_input():

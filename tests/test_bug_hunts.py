@@ -1,4 +1,5 @@
 """tlkit.bug_hunts: the fixed functions of lesson 09's drills (the references of its graded exercises)."""
+import copy
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,8 +12,7 @@ from torch.nn import functional as F
 
 from tlkit import train
 from tlkit.bug_hunts import (accuracy_of, classification_loss, domain_loss, fine_tune_groups, fisher_per_sample,
-                             folder_labels, freeze_trunk, from_opencv, head_optimizer, holdout_split, model_input,
-                             reverse_gradient)
+                             folder_labels, freeze_trunk, head_optimizer, holdout_split, model_input)
 from tlkit.forgetting import TwoHeads, fisher_diagonal
 from tlkit.freezing import freeze
 from tlkit.models import DigitNet
@@ -51,11 +51,12 @@ def test_model_input_reads_the_checkpoint_preset():
     assert torch.allclose(model_input([img], TORCH), (unit - mean) / std, atol=1e-5)
 
 
-def test_from_opencv_reverses_the_channels_only():
+def test_model_input_bgr_reverses_the_channels_only():
     rgb = np.random.default_rng(1).integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    bgr = rgb[..., ::-1].copy()
+    bgr = rgb[..., ::-1]                                  # a view, as a loader may return
     saved = bgr.copy()
-    assert torch.allclose(from_opencv([bgr], TF), model_input([rgb], TF))
+    for ckpt in (TF, TORCH):
+        assert torch.allclose(model_input([bgr], ckpt, channels="BGR"), model_input([rgb], ckpt))
     assert np.array_equal(bgr, saved)
 
 
@@ -89,21 +90,22 @@ def test_fine_tune_groups_rates_and_frozen():
     assert not any(id(p) in rates for p in net.conv[0].parameters())
 
 
-def test_reverse_gradient_hooks_the_copy_only():
-    f = torch.randn(3, 4, requires_grad=True)
-    h = f * 1.0
-    w1, w2 = torch.randn(4), torch.randn(4)
-    out = reverse_gradient(h, 0.25)
-    assert torch.equal(out, h)
-    ((h @ w1).sum() + (out @ w2).sum()).backward()
-    assert torch.allclose(f.grad, (w1 - 0.25 * w2).expand(3, 4), atol=1e-6)
-    assert not reverse_gradient(torch.randn(2)).requires_grad
-
-
-def test_domain_loss_over_all_samples():
-    ds, dt = torch.tensor([[-1.0], [2.0]]), torch.tensor([[0.5], [3.0], [-2.0]])
-    expected = (F.softplus(ds).sum() + F.softplus(-dt).sum()) / 5
-    assert abs(domain_loss(ds, dt).item() - expected.item()) < 1e-6
+def test_domain_loss_reverses_the_features_gradient_over_all_samples():
+    torch.manual_seed(0)
+    head = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
+    twin = copy.deepcopy(head)
+    raw = torch.randn(5, 4, requires_grad=True)
+    h = raw * 1.0
+    w = torch.randn(4)
+    loss = domain_loss(head, h[:2], h[2:], lambd=0.25)
+    plain_f = h.detach().clone().requires_grad_(True)
+    plain = F.binary_cross_entropy_with_logits(twin(plain_f), torch.tensor([[0.0], [0.0], [1.0], [1.0], [1.0]]))
+    assert abs(loss.item() - plain.item()) < 1e-6
+    (loss + (h @ w).sum()).backward()
+    plain.backward()
+    assert torch.allclose(raw.grad, w.expand(5, 4) - 0.25 * plain_f.grad, atol=1e-6)
+    assert all(torch.allclose(p.grad, q.grad) for p, q in zip(head.parameters(), twin.parameters()))
+    assert domain_loss(head, torch.randn(2, 4), torch.randn(1, 4)).ndim == 0     # no gradient wanted: no error
 
 
 def test_folder_labels_sorted_and_order_free():

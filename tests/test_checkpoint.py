@@ -217,16 +217,89 @@ def test_resume_refuses_another_model_or_run(tmp_path):
         checkpoint.load(tmp_path / "plain.pt")
 
 
-def test_rng_state_round_trip():
+def _kill_and_resume(tmp_path, spoil=None):
+    """A tiny run drawing from torch (dropout), NumPy and Python's random, with Adam and a LambdaLR schedule: 16 steps
+    straight through, against 7 steps, a resume_state snapshot through a file, fresh objects (other global random
+    states) restored with restore_state, 9 more steps. ``spoil(state, fresh)`` swaps a piece of the snapshot for what
+    a freshly started run holds. True when the weights are bitwise the same."""
     import random
 
     import numpy as np
-    seed_everything(5)
-    state = checkpoint.rng_state()
-    a = (random.random(), np.random.rand(), torch.rand(2))
-    checkpoint.set_rng_state(state)
-    b = (random.random(), np.random.rand(), torch.rand(2))
-    assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
+    x = torch.randn(30, 4, generator=torch.Generator().manual_seed(9))
+    y = (x[:, 0] > x[:, 1]).long()
+
+    def build():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3),
+                                    torch.nn.Linear(16, 2))
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.9 ** s)
+        return model, optimizer, scheduler, torch.Generator().manual_seed(3)
+
+    def train_on(model, optimizer, scheduler, g, skip, steps):
+        order = (i for _ in range(100) for i in torch.randperm(30, generator=g).split(6))
+        for _ in range(skip):
+            next(order)
+        for _ in range(steps):
+            idx = next(order)
+            noise = torch.from_numpy(np.random.normal(0, 0.3, (len(idx), 4))).float() * random.choice([0.5, 1, 2])
+            loss = torch.nn.functional.cross_entropy(model(x[idx] + noise), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+
+    np.random.seed(0)
+    random.seed(0)
+    model, optimizer, scheduler, g = build()
+    fresh = checkpoint.resume_state(model, optimizer, scheduler, 0, g.get_state())
+    train_on(model, optimizer, scheduler, g, 0, 7)
+    checkpoint.atomic_save(checkpoint.resume_state(model, optimizer, scheduler, 7, fresh["data_start"]),
+                           tmp_path / "s.ckpt")
+    state = checkpoint.read(tmp_path / "s.ckpt")
+    g.set_state(fresh["data_start"])
+    train_on(model, optimizer, scheduler, g, 7, 9)
+    if spoil is not None:
+        spoil(state, fresh)
+    np.random.seed(1)
+    random.seed(1)
+    again, optimizer, scheduler, g = build()
+    step = checkpoint.restore_state(state, again, optimizer, scheduler)
+    g.set_state(state["data_start"])
+    train_on(again, optimizer, scheduler, g, step, 16 - step)
+    return all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
+
+
+def test_resume_state_and_restore_state_resume_bitwise(tmp_path):
+    assert _kill_and_resume(tmp_path)
+
+
+@pytest.mark.parametrize("piece", ["optimizer", "scheduler", "torch", "numpy", "python", "data_start"])
+def test_a_resume_without_any_piece_of_the_state_differs(tmp_path, piece):
+    def spoil(state, fresh):
+        if piece in state["rng"]:
+            state["rng"][piece] = fresh["rng"][piece]
+        elif piece == "data_start":
+            state["data_start"] = torch.Generator().manual_seed(4).get_state()
+        else:
+            state[piece] = fresh[piece]
+    assert not _kill_and_resume(tmp_path, spoil)
+
+
+def test_resume_state_is_a_snapshot_and_restore_state_skips_a_missing_scheduler():
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(4, 3)).sum().backward()
+    optimizer.step()
+    state = checkpoint.resume_state(model, optimizer, None, 1, None)
+    assert state["scheduler"] is None and state["step"] == 1
+    saved = state["model"]["weight"].clone(), state["optimizer"]["state"][0]["momentum_buffer"].clone()
+    optimizer.step()
+    assert torch.equal(state["model"]["weight"], saved[0]), "copies, not the live weights"
+    assert torch.equal(state["optimizer"]["state"][0]["momentum_buffer"], saved[1]), "copies of the optimizer state"
+    other = torch.nn.Linear(3, 2)
+    assert checkpoint.restore_state(state, other, torch.optim.SGD(other.parameters(), lr=0.1, momentum=0.9), None) == 1
+    assert torch.equal(other.weight, saved[0])
 
 
 def test_resume_with_the_loader_object_the_crashed_run_used(tmp_path):

@@ -17,6 +17,17 @@ from tlkit.course.grading import (LESSON_IDS, autograde_class, feedback_text, fi
 pytestmark = pytest.mark.skipif(not LESSON_IDS, reason="no lessons yet")
 
 
+def blank_crashes(executed) -> list[str]:
+    """Errors of an executed blank release's non-test cells that do not say which exercise to write first
+    (tlkit.lesson.stubs): only an unwritten exercise may stop a cell, and the cell must say which."""
+    crashed = []
+    for i, cell in enumerate(nbformat.read(executed, 4).cells):
+        if cell.cell_type == "code" and not nbgrader_meta(cell).get("grade"):
+            crashed += [f"cell {i}: {o.ename}: {o.evalue[:120]}" for o in cell.get("outputs", [])
+                        if o.output_type == "error" and "is not written yet" not in "".join(o.traceback)]
+    return crashed
+
+
 def _source(lesson):
     return SOLUTIONS / lesson / f"{lesson}.ipynb"
 
@@ -84,6 +95,8 @@ def test_autograde_round_trip(lesson, tmp_path):
     assert set(solved) <= set(blank)  # blank also auto-scores its unanswered written answers (0 points)
     earned = {k: v for k, v in blank.items() if v[0] != 0}
     assert not earned, f"test cells that pass without any solution: {earned}"
+    crashed = blank_crashes(course / "autograded" / "blank" / lesson / f"{lesson}.ipynb")
+    assert not crashed, f"a blank release's cells fail without naming the exercise to write first: {crashed}"
 
     # tlkit check, as a learner runs it on saved notebooks (one call, one autograde run): nbgrader's points
     for student, result in zip(("partial", "solver"), results):

@@ -32,16 +32,21 @@ def _model(**heads):
     return MultiHead(DigitNet(num_classes=0), {t: task_head(DigitNet.num_features, k) for t, k in heads.items()})
 
 
-def test_rotation_step_on_a_multihead_and_on_a_plain_model():
-    x = torch.randn(4, 3, 28, 28)
-    loss, logits, labels, metrics = rotation_step(_model(rotation=4), (x,), 0.0)
-    assert logits.shape == (16, 4) and labels.tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4 and loss.ndim == 0
-    torch.manual_seed(0)
-    loss, logits, labels, _ = rotation_step(DigitNet(num_classes=4), (x,), 0.0)
-    assert logits.shape == (16, 4)
+def test_rotation_step_rotates_grouped_by_angle_in_one_call():
+    model = _model(digit=10, rot=4).eval()
     seen = []
-    rotation_step(DigitNet(num_classes=4), (x,), 0.0, rotate=lambda b: (seen.append(len(b)), rotate_batch(b))[1])
-    assert seen == [4], "the step must use the rotate function it is given"
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+    x = torch.randn(3, 3, 28, 28)
+    x0 = x.clone()
+    loss, logits, labels, metrics = rotation_step(model, (x, torch.arange(3)), 0.0, head="rot")
+    images, expected = rotate_batch(x0)
+    assert len(seen) == 1 and torch.equal(seen[0], images) and torch.equal(labels, expected) and torch.equal(x, x0)
+    with torch.no_grad():
+        ref = model(images)["rot"]
+    assert torch.allclose(logits, ref, atol=1e-6) and metrics == {}
+    assert torch.allclose(loss, torch.nn.functional.cross_entropy(ref, expected), atol=1e-6)
+    _, logits, _, _ = rotation_step(lambda im: {"rotation": im.flatten(1)}, (torch.tensor([[[[1., 2.], [3., 4.]]]]),), 0.0)
+    assert logits.tolist() == [[1, 2, 3, 4], [2, 4, 1, 3], [4, 3, 2, 1], [3, 1, 4, 2]]
 
 
 def test_pretext_steps_train_with_fit():
@@ -59,3 +64,7 @@ def test_pretext_steps_train_with_fit():
     loss, logits, labels, metrics = source_and_rotation_step(model, (xs[:4], ys[:4], xt[:2]), 0.0, weight=0.0)
     assert logits.shape == (4, 10) and torch.equal(labels, ys[:4])
     assert torch.allclose(loss, torch.nn.functional.cross_entropy(logits, ys[:4]), atol=1e-5)
+    seen = []
+    pretext = lambda m, b, p: (seen.append(len(b[0])), rotation_step(m, b, p))[1]
+    source_and_rotation_step(model, (xs[:4], ys[:4], xt[:2]), 0.0, pretext=pretext)
+    assert seen == [2], "the step must use the pretext step it is given"

@@ -1,4 +1,5 @@
-"""tlkit.resolution: resize policies, compute per input size and ViT position-embedding resizing (fast unit tests)."""
+"""tlkit.resolution: resize policies, compute per input size, ViT position-embedding resizing and the FixRes test size
+(fast unit tests)."""
 import numpy as np
 import pytest
 import timm
@@ -7,7 +8,7 @@ from PIL import Image
 from timm.layers import resample_abs_pos_embed
 
 from tlkit.models import DigitNet
-from tlkit.resolution import flops_per_image, load_square, resize_pos_embed, timed_predict, to_square
+from tlkit.resolution import fixres_test_res, flops_per_image, load_square, resize_pos_embed, timed_predict, to_square
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors (tests/conftest.py)
 
@@ -62,3 +63,15 @@ def test_flops_grow_with_the_pixel_count_and_timing():
     assert model.training and 3.5 < large / small < 4.5
     logits, ms = timed_predict(DigitNet(), torch.zeros(8, 3, 28, 28), batch_size=4)
     assert logits.shape == (8, 10) and ms > 0
+
+
+def test_fixres_test_res_matches_the_average_magnification():
+    assert abs(fixres_test_res(300, (0.25, 1.0), 1.0) - 400.0) < 1e-9     # E[s^-1/2] on [1/4, 1] = 4/3
+    assert abs(fixres_test_res(224, (1.0, 1.0), 0.875) - 196.0) < 1e-9    # one area: no average, 0.875 * 224
+    assert isinstance(fixres_test_res(224), float)
+    for lo, hi, crop_pct, aspect in ((0.08, 1.0, 0.875, 1.0), (0.35, 1.0, 0.9, 4 / 3), (0.1, 0.3, 1.0, 1.5)):
+        s = np.linspace(lo, hi, 200_001)
+        mean = np.trapezoid(s ** -0.5, s) / (hi - lo)                   # the average magnification, numerically
+        assert abs(fixres_test_res(200, (lo, hi), crop_pct, aspect) - crop_pct * 200 * mean / aspect ** 0.5) < 1e-3
+    # a wider photo shows objects smaller in a random crop of a given area fraction: a smaller matched test size
+    assert fixres_test_res(224, aspect=4 / 3) < fixres_test_res(224) and 305 < fixres_test_res(224) < 306

@@ -61,3 +61,19 @@ def test_record_keeps_figures_and_writes_them_with_provenance(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RuntimeError, match="not a lesson folder"):
         session.start_lesson().record("x", 1.0)
+
+
+def test_a_cell_calling_an_unwritten_exercise_names_it():
+    from tlkit.lesson.stubs import StubAdvice
+
+    def stub(x):
+        raise NotImplementedError("write stub here, then run the tests below")
+
+    advice, namespace = StubAdvice(), {"stub": stub}
+    first = advice.advice(namespace, NotImplementedError, NotImplementedError("write stub here, then run the tests below"))
+    assert "`stub` is not written yet" in first[0]
+    later = advice.advice(namespace, NameError, NameError("name 'scores' is not defined"))   # a cell after it
+    assert later[0] == "NameError: name 'scores' is not defined" and "write `stub`" in later[1]
+    assert advice.advice(namespace, AssertionError, AssertionError("wrong")) is None   # a test's own message
+    namespace["stub"] = lambda x: x                                                        # now written
+    assert advice.advice(namespace, NameError, NameError("name 'scores' is not defined")) is None

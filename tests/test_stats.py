@@ -85,6 +85,9 @@ def test_verdict_needs_the_whole_interval():
     assert stats.verdict(i, ">").to_resolve() == " (about 7 seeds would resolve it)"        # 3 * (0.03 / 0.02)^2 = 6.75, rounded up
     assert stats.verdict(i, ">", -0.02).to_resolve() == ""
     assert stats.verdict(stats.mean_interval([1.0]), ">").to_resolve() == " (one seed resolves nothing)"
+    assert stats.sample_factor(0.02, -0.01, 0.05) == pytest.approx(2.25)      # the same rule INTERVIEW.md prints
+    assert stats.sample_factor(0.02, 0.0, 0.1, value=0.05) == pytest.approx((0.08 / 0.03) ** 2)  # the end facing 0.05
+    assert stats.sample_factor(0.0, -0.1, 0.1) == math.inf
     with pytest.raises(ValueError):
         stats.verdict(i, "==")
     with pytest.raises(ValueError):

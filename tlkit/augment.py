@@ -9,7 +9,8 @@
   features" (ICCV): a box of the partner image pasted in, targets mixed by the box's area.
 
 ``random_resized_crop`` (with a left-right flip) is the standard Inception-style crop, the baseline they are
-compared with. Mixed targets are trained with ``soft_cross_entropy``.
+compared with. ``augmented_step`` is the ``tlkit.train.fit`` step function that trains on an augmented batch and
+its soft targets (the cross-entropy with soft targets), the reference of lesson 05's exercise of that name.
 """
 from __future__ import annotations
 
@@ -76,9 +77,17 @@ def cutmix(x, y, alpha, num_classes, generator):
     return out, lam * onehot + (1 - lam) * onehot[perm]
 
 
-def soft_cross_entropy(logits, soft_targets):
-    """Cross-entropy with soft targets: the batch mean of ``-sum_c p_c * log_softmax(logits)_c``."""
-    return -(soft_targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+def augmented_step(model, batch, progress, augment, generator):
+    """A :func:`tlkit.train.fit` step function (bind ``augment`` and ``generator`` with ``functools.partial``):
+    ``x_aug, targets = augment(x, y, generator)`` once for the batch ``(x, y)``, ``logits = model(x_aug)``, and the
+    cross-entropy with the soft targets ``p``, the batch mean of ``-sum_c p_c * log_softmax(logits)_c`` computed in
+    float32 (``logits.float()``). Returns ``(loss, logits, y, {})``: the training accuracy is scored against the
+    batch's own labels. ``progress`` is not used."""
+    x, y = batch[0], batch[1]
+    x_aug, targets = augment(x, y, generator)
+    logits = model(x_aug)
+    loss = -(targets * F.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
+    return loss, logits, y, {}
 
 
 def random_resized_crop(x, size: int, generator: torch.Generator, scale=(0.25, 1.0), ratio=(3 / 4, 4 / 3),

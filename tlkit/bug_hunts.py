@@ -1,8 +1,9 @@
 """Bug hunts (lesson 09): the fixed version of each drill's function, one realistic transfer-learning bug each.
 
-Every function here is the reference of one graded exercise of ``solutions/09_bug_hunts``; the buggy versions live
-in the lesson only (they are what the learner has to fix). Each reuses the tlkit piece that does the work where
-there is one (``freeze``, ``freeze_batchnorm``, ``apply_preset``, ``discriminative_param_groups``, ``per_class``).
+Every function here is the reference of one graded exercise of ``solutions/09_bug_hunts`` (``model_input`` fixes
+drills 3 and 4, ``domain_loss`` drills 8 and 9); the buggy versions live in the lesson only (they are what the learner
+hunts). Each reuses the tlkit piece that does the work where there is one (``freeze``, ``freeze_batchnorm``,
+``apply_preset``, ``grad_reverse``, ``discriminative_param_groups``, ``per_class``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data
+from .dann import grad_reverse
 from .freezing import discriminative_param_groups, freeze, freeze_batchnorm, unfreeze
 from .preprocessing import apply_preset, preset_of, to_batch
 from .runtime import model_device, to_device
@@ -34,16 +36,13 @@ def freeze_trunk(model):
     return model
 
 
-def model_input(images, model):
-    """uint8 RGB images (H x W x 3 arrays of one size) -> the float32 N x 3 x H x W batch ``model``'s checkpoint
-    was trained on (its preset, read from ``pretrained_cfg``)."""
+def model_input(images, model, channels="RGB"):
+    """uint8 images (H x W x 3 arrays of one size) whose channels are in the order ``channels`` names (``'RGB'`` as
+    PIL loads them, ``'BGR'`` as OpenCV does) -> the float32 N x 3 x H x W batch ``model``'s checkpoint was trained
+    on: channels R, G, B (the pixels where they are), its preset read from ``pretrained_cfg``."""
+    if channels == "BGR":
+        images = [img[..., ::-1] for img in images]
     return apply_preset(to_batch(images), preset_of(model))
-
-
-def from_opencv(bgr_images, model):
-    """Images as an OpenCV-style loader returns them (H x W x 3 uint8, channels in B, G, R order) -> ``model``'s
-    input batch: channels reversed to RGB, then the checkpoint's preprocessing (:func:`model_input`)."""
-    return model_input([img[..., ::-1] for img in bgr_images], model)
 
 
 def accuracy_of(model, x, y, batch_size=50):
@@ -71,20 +70,12 @@ def fine_tune_groups(model, lr, trunk_factor=0.01):
     return discriminative_param_groups([model], model.get_classifier(), lr, trunk_factor)
 
 
-def reverse_gradient(x, lambd=1.0):
-    """The gradient reversal layer as a tensor hook: ``x`` unchanged forward; backward, the gradient that reaches
-    ``x`` through this output is multiplied by ``-lambd`` (other uses of ``x`` keep their gradient)."""
-    y = x.clone()
-    if y.requires_grad:
-        y.register_hook(lambda grad: -lambd * grad)
-    return y
-
-
-def domain_loss(domain_logits_s, domain_logits_t):
-    """DANN's domain loss: mean binary cross-entropy (with logits) over ALL source (label 0) and target (label 1)
-    samples; (N, 1) logits for 'target'."""
-    logits = torch.cat([domain_logits_s, domain_logits_t]).float()
-    labels = torch.cat([torch.zeros_like(domain_logits_s), torch.ones_like(domain_logits_t)]).float()
+def domain_loss(domain_head, features_s, features_t, lambd=1.0):
+    """DANN's domain loss: the features of both domains through a gradient reversal layer (values unchanged; the
+    gradient reaching them through it times ``-lambd``), then ``domain_head`` ((N, 1) logits for 'target'); the mean
+    binary cross-entropy with logits over ALL source (label 0) and target (label 1) samples."""
+    logits = domain_head(grad_reverse(torch.cat([features_s, features_t]), lambd)).float()
+    labels = torch.cat([torch.zeros(len(features_s), 1), torch.ones(len(features_t), 1)]).to(logits.device)
     return F.binary_cross_entropy_with_logits(logits, labels)
 
 

@@ -1,11 +1,14 @@
 """Checkpoints that survive a crash: written atomically (a temp file in the same folder, fsync, ``os.replace``: a
-kill or an error mid-write leaves the previous checkpoint as it was), holding everything ``tlkit.train.fit`` needs to
-continue a run exactly (model, optimizer, base learning rates, step, history, Python/NumPy/torch RNG states, the data
-order, early-stopping state and best weights). ``fit(..., checkpoint=path)`` writes them, ``fit(..., resume=path)``
-continues from one; :func:`load` reads one, :func:`check_compatible` says clearly why a checkpoint does not fit a model.
+kill or an error mid-write leaves the previous checkpoint as it was), holding everything needed to continue a run
+exactly. :func:`resume_state` is that snapshot (model, optimizer and scheduler states, the step, the data order's
+start, the Python/NumPy/torch random states) and :func:`restore_state` puts one back (lesson 08's exercises);
+``tlkit.train.fit(..., checkpoint=path)`` writes them with its own run state (base learning rates, history,
+early-stopping state and best weights), ``fit(..., resume=path)`` continues from one; :func:`read` and :func:`load`
+read one, :func:`check_compatible` says clearly why a checkpoint does not fit a model.
 """
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,10 @@ from torch import nn
 
 from .files import atomic_write
 
-FORMAT = "tlkit-checkpoint-1"
+FORMAT = "tlkit-checkpoint-2"
+# what np.random.get_state() pickles to, allowed by read() besides tensors and plain Python values
+NUMPY_RANDOM_STATE = [np.ndarray, np.dtype, type(np.dtype(np.uint32)),
+                      (getattr(np, "_core", None) or np.core).multiarray._reconstruct]
 
 
 def atomic_save(obj, path) -> Path:
@@ -24,38 +30,52 @@ def atomic_save(obj, path) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
-def load(path) -> dict:
-    """A checkpoint written by ``fit(..., checkpoint=path)``, on the CPU (tensors and plain Python values only)."""
+def read(path) -> dict:
+    """What :func:`atomic_save` wrote to ``path``, on the CPU: tensors, plain Python values and NumPy's random state
+    only (``torch.load(weights_only=True)``: nothing else is unpickled)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    with torch.serialization.safe_globals(NUMPY_RANDOM_STATE):
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load(path) -> dict:
+    """A checkpoint written by ``fit(..., checkpoint=path)`` (:func:`read`, and checked to be one)."""
+    state = read(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a tlkit checkpoint (format {FORMAT!r})")
     return state
 
 
-def rng_state() -> dict:
-    """The global random states: Python, NumPy, torch CPU (and CUDA when present), as checkpoint-safe values."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    state = {"python": random.getstate(),
-             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.copy()), "pos": pos, "has_gauss": has_gauss,
-                       "gauss": gauss},
-             "torch": torch.get_rng_state()}
+def resume_state(model, optimizer, scheduler, step, data_start):
+    """A snapshot of a run after ``step`` optimizer steps, everything needed to continue it exactly: copies of the
+    model's, optimizer's and scheduler's (None: none) states, the step, ``data_start`` (the loader generator's state
+    at the run's start: with ``step`` it fixes the next batch) and the global random states (torch, CUDA when
+    available, NumPy, Python)."""
+    state = {"model": copy.deepcopy(model.state_dict()), "optimizer": copy.deepcopy(optimizer.state_dict()),
+             "scheduler": None if scheduler is None else copy.deepcopy(scheduler.state_dict()),
+             "step": step, "data_start": data_start,
+             "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}}
     if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+        state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
-def set_rng_state(state: dict) -> None:
-    """Restore what :func:`rng_state` returned."""
-    py = state["python"]
-    random.setstate((py[0], tuple(py[1]), py[2]))
-    n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy(), n["pos"], n["has_gauss"], n["gauss"]))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def restore_state(state, model, optimizer, scheduler):
+    """Put a :func:`resume_state` snapshot back into freshly built ``model``, ``optimizer`` and ``scheduler`` (None:
+    none) and the global random generators; return its step (the caller restores the data order: the loader's
+    generator to ``state["data_start"]``, then ``step`` batches skipped)."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    np.random.set_state(state["rng"]["numpy"])
+    random.setstate(state["rng"]["python"])
+    if "cuda" in state["rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    return state["step"]
 
 
 def generators(batches) -> list[torch.Generator]:
@@ -96,9 +116,9 @@ def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
 @dataclass
 class RunState:
-    """What ``tlkit.train.fit`` carries from step to step and writes into a checkpoint: the base learning rates, the
-    history, the seconds trained, the data order at run start, the best weights so far (early stopping) and the step
-    to continue from. :meth:`start` begins a run, :meth:`resume` continues one from a checkpoint, :meth:`save`
+    """What ``tlkit.train.fit`` carries from step to step and writes into a checkpoint besides :func:`resume_state`:
+    the base learning rates, the history, the seconds trained, the data order at run start, the best weights so far
+    (early stopping) and the step to continue from. :meth:`start` begins a run, :meth:`resume` continues one from a checkpoint, :meth:`save`
     writes one."""
 
     base_lrs: list
@@ -106,7 +126,6 @@ class RunState:
     history: dict = field(default_factory=lambda: {"step": [], "epoch": [], "seconds": []})
     seconds: float = 0.0
     best_weights: dict | None = None
-    rng: dict | None = None       # the global RNG states to restore before the next step (resume only)
     first: int = 1                # the first step still to train
     done: bool = False
 
@@ -116,8 +135,9 @@ class RunState:
 
     @classmethod
     def resume(cls, path, model: nn.Module, optimizer, steps: int, per_epoch: int, early_stopping) -> "RunState":
-        """Load ``path`` into ``model``, ``optimizer`` and ``early_stopping`` after checking that it is a checkpoint
-        of the same run (model, steps, batches per epoch, early stopping or not)."""
+        """Load ``path`` into ``model``, ``optimizer``, ``early_stopping`` and the global random generators
+        (:func:`restore_state`) after checking that it is a checkpoint of the same run (model, steps, batches per
+        epoch, early stopping or not)."""
         state = load(path)
         check_compatible(model, state["model"], f"checkpoint {path}")
         if (state["steps"], state["per_epoch"]) != (steps, per_epoch):
@@ -126,18 +146,16 @@ class RunState:
         if (state["early_stopping"] is None) != (early_stopping is None):
             raise ValueError(f"checkpoint {path} was written " + ("with" if early_stopping is None else "without")
                              + " early_stopping: resume with the same arguments")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        first = restore_state(state, model, optimizer, None) + 1
         if early_stopping is not None:
             vars(early_stopping).update(state["early_stopping"])
         return cls(state["base_lrs"], state["data_start"], state["history"], state["seconds"], state["best_model"],
-                   state["rng"], state["step"] + 1, state["done"])
+                   first, state["done"])
 
     def save(self, path, model: nn.Module, optimizer, step: int, steps: int, per_epoch: int, early_stopping) -> None:
-        """The whole run state after ``step``, written atomically to ``path``."""
+        """The whole run state after ``step`` (:func:`resume_state`, and fit's own), written atomically to ``path``."""
         atomic_save({
-            "format": FORMAT, "model": cpu_state_dict(model), "optimizer": optimizer.state_dict(),
-            "base_lrs": self.base_lrs, "step": step, "steps": steps, "per_epoch": per_epoch, "history": self.history,
-            "seconds": self.history["seconds"][-1], "data_start": self.data_start, "rng": rng_state(),
+            **resume_state(model, optimizer, None, step, self.data_start), "format": FORMAT, "base_lrs": self.base_lrs,
+            "steps": steps, "per_epoch": per_epoch, "history": self.history, "seconds": self.history["seconds"][-1],
             "early_stopping": None if early_stopping is None else dict(vars(early_stopping)),
             "best_model": self.best_weights, "done": self.done}, path)

@@ -1,4 +1,5 @@
-"""Multi-task learning: one shared trunk, one head per task, and two ways to weigh the tasks' losses.
+"""Multi-task learning: one shared trunk, one head per task, two ways to weigh the tasks' losses, and the target
+model built from a pretrained trunk (the pretrain-then-transfer protocol).
 
 * Multi-task learning -- Caruana 1997, "Multitask Learning" (Machine Learning 28): hard parameter sharing.
 * Uncertainty weighting -- Kendall, Gal & Cipolla 2018, "Multi-task learning using uncertainty to weigh losses for
@@ -6,7 +7,8 @@
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+import copy
+from typing import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -61,18 +63,6 @@ class _OneHead(nn.Module):
         return self.model.heads[self.name](pooled_features(self.model, x))
 
 
-def multitask_loss(outputs, targets, weights):
-    """Sum over the heads of ``outputs`` of ``weights[head] * cross_entropy(outputs[head], targets[head])``.
-
-    ``outputs``: dict head -> logits (N x C); ``targets``: dict head -> labels (N); ``weights``: dict head -> float.
-    A head of ``outputs`` without a target or without a weight is a KeyError naming it (extra targets are ignored).
-    """
-    missing = [h for h in outputs if h not in targets or h not in weights]
-    if missing:
-        raise KeyError(f"heads {missing} have no target or no weight (targets: {list(targets)}, weights: {list(weights)})")
-    return sum(weights[h] * F.cross_entropy(outputs[h].float(), targets[h]) for h in outputs)
-
-
 def uncertainty_weighted_loss(losses, log_vars):
     """Kendall et al.'s weighting: ``sum_i exp(-s_i) * L_i + s_i`` for task losses ``L_i`` (a sequence of scalar
     tensors or a 1-d tensor) and learnable log-variances ``s_i`` (a 1-d tensor or nn.Parameter of the same length).
@@ -84,27 +74,32 @@ def uncertainty_weighted_loss(losses, log_vars):
 
 
 def multitask_step(model: MultiHead, batch: tuple, progress: float, tasks: Sequence[str],
-                   weights: Mapping[str, float] | None = None, log_vars: torch.Tensor | None = None,
-                   loss_fn: Callable = multitask_loss, uncertainty_fn: Callable = uncertainty_weighted_loss):
+                   weights: Mapping[str, float] | None = None, log_vars: torch.Tensor | None = None):
     """One multi-task step for :func:`tlkit.train.fit` on a batch ``(x, labels of tasks[0], labels of tasks[1], ...)``.
 
-    With ``weights`` (dict task -> float) the loss is ``loss_fn(outputs, targets, weights)``; with ``log_vars``
-    (learnable, one per task in ``tasks`` order; put it in the optimizer) it is ``uncertainty_fn(per-task
-    cross-entropies, log_vars)``. Options via ``functools.partial``. Returns the main head's logits and labels (the
-    history's ``train_acc``); metrics: ``<task>_loss`` and ``<task>_acc`` per head, and ``w_<task>`` = ``exp(-s)``.
+    One pass through the trunk (``model(x)``) gives every head's logits; ``L_t`` is head ``t``'s mean cross-entropy
+    for each task in ``tasks`` (other heads of the model do not count). Give exactly one of ``weights`` (dict task ->
+    float: the loss is ``sum_t weights[t] * L_t``; a task missing from it is a KeyError) and ``log_vars`` (learnable,
+    one per task in ``tasks`` order; put it in the optimizer: the loss is :func:`uncertainty_weighted_loss`). Options
+    via ``functools.partial``. Returns the main head's logits and labels (the history's ``train_acc``); metrics:
+    ``<task>_loss`` per task and, with ``log_vars``, ``w_<task>`` = ``exp(-s)``, all detached.
     """
-    if (weights is None) == (log_vars is None):
-        raise ValueError("give exactly one of weights and log_vars")
     x, targets = batch[0], dict(zip(tasks, batch[1:]))
     outputs = model(x)
-    ce = {t: F.cross_entropy(outputs[t].float(), targets[t]) for t in tasks}
-    loss = loss_fn(outputs, targets, weights) if weights is not None else uncertainty_fn(list(ce.values()), log_vars)
-    metrics = {}
-    with torch.no_grad():
-        for t in tasks:
-            metrics[f"{t}_loss"] = ce[t].detach()
-            metrics[f"{t}_acc"] = (outputs[t].argmax(1) == targets[t]).float().mean()
-        if log_vars is not None:
-            for t, s in zip(tasks, log_vars):
-                metrics[f"w_{t}"] = torch.exp(-s.detach())
+    losses = {t: F.cross_entropy(outputs[t].float(), targets[t]) for t in tasks}
+    if log_vars is None:
+        loss = sum(weights[t] * losses[t] for t in tasks)
+    else:
+        loss = uncertainty_weighted_loss([losses[t] for t in tasks], log_vars)
+    metrics = {f"{t}_loss": losses[t].detach() for t in tasks}
+    if log_vars is not None:
+        metrics.update({f"w_{t}": torch.exp(-s.detach()) for t, s in zip(tasks, log_vars)})
     return loss, outputs[model.main], targets[model.main], metrics
+
+
+def transfer_model(pretrained: MultiHead, num_classes: int, task: str = "digit") -> MultiHead:
+    """The target model of the pretrain-then-transfer protocol: a copy of ``pretrained``'s trunk (its whole state,
+    BatchNorm statistics included; nothing shared, so training it leaves ``pretrained`` as it was) with one fresh
+    ``task_head(pretrained.num_features, num_classes)`` named ``task`` (from torch's global random state), also when
+    ``pretrained`` has a head of that name; the pretraining heads (pretext, source task) are dropped."""
+    return MultiHead(copy.deepcopy(pretrained.backbone), {task: task_head(pretrained.num_features, num_classes)})

@@ -1,11 +1,13 @@
 """Feeding a network images of another size than it was trained on: three ways to bring a photo to a square
-input (resize + centre crop, squash, pad), the compute an input size costs, and a ViT's absolute position
-embeddings resized to a new patch grid (the reference of lesson 05's ``resize_pos_embed``).
+input (resize + centre crop, squash, pad), the compute an input size costs, a ViT's absolute position
+embeddings resized to a new patch grid (the reference of lesson 05's ``resize_pos_embed``), and the test resolution
+at which objects look as large as in random-resized-crop training (lesson 05's ``fixres_test_res``).
 
 Background: Touvron, Vedaldi, Douze & Jegou 2019, "Fixing the train-test resolution discrepancy" (NeurIPS).
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -90,3 +92,21 @@ def resize_pos_embed(pos_embed, old_grid, new_grid, num_prefix_tokens=1):
     grid = F.interpolate(grid, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
     grid = grid.permute(0, 2, 3, 1).reshape(len(pos_embed), new_h * new_w, dim).to(pos_embed.dtype)
     return torch.cat([prefix, grid], dim=1)
+
+
+def fixres_test_res(train_res, scale=(0.08, 1.0), crop_pct=0.875, aspect=1.0):
+    """Touvron et al.'s train-test size match: the test resolution at which resize + centre crop (shorter side to
+    ``test_res / crop_pct``) magnifies objects as much as random-resized-crop training does on average.
+
+    Training cuts a box of area ``s * H * W`` (``s`` uniform on ``scale = (lo, hi)``) and resizes it to
+    ``train_res``: magnification ``train_res / sqrt(s * aspect) / m`` for a photo of shorter side ``m`` and aspect
+    ratio ``aspect`` (longer / shorter side). Equating the test magnification ``test_res / (crop_pct * m)`` with its
+    mean over ``s``, ``E[s ** -0.5] = 2 (sqrt(hi) - sqrt(lo)) / (hi - lo)`` (``1 / sqrt(lo)`` when ``lo == hi``),
+    gives ``crop_pct * train_res * E[s ** -0.5] / sqrt(aspect)``: a float, not rounded.
+    """
+    lo, hi = scale
+    if hi == lo:
+        mean_inv_sqrt = 1 / math.sqrt(lo)
+    else:
+        mean_inv_sqrt = 2 * (math.sqrt(hi) - math.sqrt(lo)) / (hi - lo)
+    return float(crop_pct * train_res * mean_inv_sqrt / math.sqrt(aspect))

@@ -117,6 +117,15 @@ def same_images(correct_a: Sequence[bool], correct_b: Sequence[bool], level: flo
                     float(test.pvalue))
 
 
+def sample_factor(estimate: float, low: float, high: float, value: float = 0.0) -> float:
+    """How many times its sample an interval needs to exclude ``value`` if the estimate stayed the same:
+    ``(h / |estimate - value|)^2``, h the distance from the estimate to the interval's end on ``value``'s side (the
+    width shrinks as 1 / sqrt(n)); infinite when the estimate is ``value``."""
+    effect = abs(estimate - value)
+    h = estimate - low if estimate > value else high - estimate
+    return math.inf if effect == 0 else (h / effect) ** 2
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What :func:`verdict` returns: the ``word`` (one of ``VERDICTS``), the ``claim`` it judged and the
@@ -139,11 +148,10 @@ class Verdict:
             return ""
         if not i.bounded:
             return f" (one {unit.rstrip('s')} resolves nothing)"
-        effect = abs(i.estimate - self.value)
-        if effect == 0:
+        factor = sample_factor(i.estimate, i.low, i.high, self.value)
+        if math.isinf(factor):
             return " (no difference measured: no sample size resolves it)"
-        h = i.estimate - i.low if i.estimate > self.value else i.high - i.estimate
-        return f" (about {math.ceil(i.n * (h / effect) ** 2):,} {unit} would resolve it)"
+        return f" (about {math.ceil(i.n * factor):,} {unit} would resolve it)"
 
     def text(self, digits: int = 3, points: bool = False) -> str:
         """``not resolved at this sample size (+0.020 [-0.028, 0.068], paired t, 2 df)``."""

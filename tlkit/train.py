@@ -179,15 +179,13 @@ def fit(
 
 
 def _batches_from(batches, run: ckpt.RunState):
-    """The endless batch stream positioned where ``run`` continues: the data order of its start, the batches already
-    trained on skipped, and (on resume) the global RNG states of the checkpoint restored."""
+    """The endless batch stream positioned where ``run`` continues: the data order of its start, and the batches
+    already trained on skipped (with the batches' own generators: the global random states stay as restored)."""
     for g, s in zip(ckpt.generators(batches), run.data_start):
         g.set_state(s)
     stream = endless(batches)
     for _ in range(run.first - 1):
         next(stream)
-    if run.rng is not None:
-        ckpt.set_rng_state(run.rng)
     return stream
 
 

@@ -45,7 +45,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from tlkit.stats import VERDICTS
+from tlkit.stats import VERDICTS, sample_factor
 
 from .paths import INTERVIEW, RESULTS, SOLUTIONS
 
@@ -173,14 +173,12 @@ def detail(value, spec: str | None, info: dict) -> str:
 
 
 def resolve_factor(value, info: dict) -> float | None:
-    """How many times the sample (seeds or images) an interval of this width would need to exclude zero if the
-    estimate stayed the same: ``(half-width / |estimate|)²`` (the width shrinks as 1 / sqrt(n)). The estimate is
-    the value, or for a verdict the interval's midpoint. None without a bounded interval."""
+    """:func:`tlkit.stats.sample_factor` of a recorded figure's interval against zero: the estimate is the value, or
+    for a verdict (a word) the interval's midpoint. None without a bounded interval."""
     low, high = info.get("low"), info.get("high")
     if low is None or high is None:
         return None
-    estimate = (low + high) / 2 if isinstance(value, str) else value
-    return math.inf if estimate == 0 else ((high - low) / 2 / abs(estimate)) ** 2
+    return sample_factor((low + high) / 2 if isinstance(value, str) else value, low, high)
 
 
 def format_factor(factor: float) -> str:

@@ -18,6 +18,8 @@ from tlkit.stats import Interval, Verdict
 from tlkit.files import write_json
 from tlkit.runtime import cpu_count, device, device_name, seed_everything
 
+from .stubs import advise_on_stubs
+
 
 def provenance(dev: torch.device | None = None) -> dict[str, str]:
     """Where a figure comes from: UTC date, device, torch and timm versions, and the git commit of this checkout
@@ -104,10 +106,12 @@ def start_lesson(seed: int = 0) -> Lesson:
     """Start a lesson: seed everything and choose torch's CPU threads for this machine.
 
     All available cores in the quick and full profiles; one in the grade profile, whose tensors are so small that
-    extra threads only wait on each other (and graders run several kernels side by side).
+    extra threads only wait on each other (and graders run several kernels side by side). In a notebook, a cell that
+    calls an exercise not written yet says which one (:mod:`tlkit.lesson.stubs`).
     """
     name = profile.current()
     threads = 1 if name == "grade" else cpu_count()
     torch.set_num_threads(threads)
     seed_everything(seed)
+    advise_on_stubs()
     return Lesson(name, device(), threads)
