@@ -6,5 +6,6 @@
 * :mod:`~tlkit.course.audit` -- ``tlkit audit``, flags submissions before grading;
 * :mod:`~tlkit.course.interview` -- INTERVIEW.md, ``tlkit interview`` and ``tlkit record``;
 * :mod:`~tlkit.course.reproduce`, :mod:`~tlkit.course.bench` -- the full-profile runner, the training benchmark;
+* :mod:`~tlkit.course.grading_cost` -- where one student's grading time goes, per lesson;
 * :mod:`~tlkit.course.nbgrader_ext` -- our nbgrader extensions, one per file.
 """

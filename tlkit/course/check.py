@@ -19,7 +19,8 @@ Two things are added to nbgrader's run, through the temporary course's copy of t
   points are the same; ``later_timeout=None`` (``--full-timeouts``) gives every cell the full timeout.
 
 The CLI is ``tlkit check`` (tlkit.course.cli); exit 0 when every autograded cell earns full marks, 1 otherwise, 2 on bad
-input (``BadInput``: one line).
+input (``BadInput``: one line). ``tlkit check NB --format gradescope`` writes the same result as Gradescope's
+``results.json`` (``gradescope``; deploy/gradescope/ runs it as a Gradescope autograder).
 """
 from __future__ import annotations
 
@@ -262,14 +263,17 @@ def _traced(execute: type) -> type:
 
 
 class _TraceMixin:
-    """The cell being executed goes to a small JSON file; after a first timeout, later cells get less time."""
+    """The cell being executed goes to a small JSON file; after a first timeout, later cells get less time.
+
+    The file also holds, per executed code cell, [index, grade_id, start (s after the step began), seconds]: the
+    first start is the kernel's start-up (tlkit.course.grading_cost reads them)."""
 
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})
         folder = os.environ.get(TRACE_ENV)
         self._tlkit_file = (Path(folder) / f"{info.get('student', 'unknown')}.json") if folder else None
         self._tlkit_state = {"cell": None, "grade_id": None, "after": None, "timeouts": 0, "error": None,
-                             "started": time.time(), "seconds": None}
+                             "started": time.time(), "seconds": None, "cells": []}
         try:
             return super().preprocess(nb, resources, km)
         except BaseException as err:
@@ -285,7 +289,12 @@ class _TraceMixin:
             state["after"] = state["grade_id"]
         state["cell"], state["grade_id"] = index, cell.metadata.get("nbgrader", {}).get("grade_id")
         self._tlkit_write()
-        return super().preprocess_cell(cell, resources, index)
+        start = time.time()
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            if cell.cell_type == "code" and cell.source.strip():  # the cells the kernel runs (nbclient skips the rest)
+                state["cells"].append([index, state["grade_id"], start - state["started"], time.time() - start])
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -480,8 +489,7 @@ def format_result(result: Result) -> str:
         if not failing:
             lines.append(f"  {ex.name:<{width}}{pts:>9}   ok")
         for n, t in enumerate(failing):
-            what = "" if t.status == "failed" else t.status
-            text = " ".join(x for x in (what, t.message) if x) or "failed"
+            text = _test_output(t)
             lines.append(f"  {ex.name if n == 0 else '':<{width}}{pts if n == 0 else '':>9}   {t.grade_id}: {text}")
         if ex.note and failing:
             lines.append(f"  {'':<{width}}{'':>9}   ({ex.note})")
@@ -492,12 +500,26 @@ def format_result(result: Result) -> str:
     for grade_id, points, state in result.manual:
         lines.append(f"  written answer {grade_id} ({_fmt(points)} points): {state}")
     if result.shortened:
-        lines.append(f"  (timed out: no answer within nbgrader's {_fmt(result.timeout)} s per cell; after that, "
-                     f"later cells had {_fmt(result.later_timeout)} s each: --full-timeouts gives them "
-                     f"{_fmt(result.timeout)} s)" if result.later_timeout else
-                     f"  (timed out: no answer within nbgrader's {_fmt(result.timeout)} s per cell)")
+        lines.append(f"  ({_timeout_note(result)})")
     lines.append(f"  graded in {result.seconds:.1f} s")
     return "\n".join(lines)
+
+
+def _timeout_note(result: Result, option: bool = True) -> str:
+    note = f"timed out: no answer within nbgrader's {_fmt(result.timeout)} s per cell"
+    if result.later_timeout:
+        note += f"; after that, later cells had {_fmt(result.later_timeout)} s each"
+        note += f": --full-timeouts gives them {_fmt(result.timeout)} s" if option else ""
+    return note
+
+
+def _test_output(test: TestCell, note: str = "") -> str:
+    """What a learner is told about one test cell: nothing when it passed, else its status and the first line of
+    its error (never the test's source), then ``note`` (the exercise's own error) if any."""
+    if test.status == "passed":
+        return ""
+    text = " ".join(x for x in ("" if test.status == "failed" else test.status, test.message) if x) or "failed"
+    return f"{text} ({note})" if note else text
 
 
 def format_report(results: list[Result], seconds: float | None = None) -> str:
@@ -511,3 +533,34 @@ def format_report(results: list[Result], seconds: float | None = None) -> str:
 
 def exit_code(results: list[Result]) -> int:
     return 0 if all(r.full_marks for r in results) else 1
+
+
+# --- Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format) ---
+
+def gradescope(result: Result, seconds: float) -> dict:
+    """Gradescope's ``results.json`` for one checked notebook.
+
+    ``score`` is the autograded points (nbgrader's, as in the text report); one test per autograded test cell, named
+    ``<exercise>: <test grade_id>``, with its points as ``score`` / ``max_score`` and, when it lost points, the first
+    line of its error as ``output`` (the same line the text report prints, never the test's source). The written
+    answers are listed without a score: a person grades them, in Gradescope as manually graded questions of the
+    assignment, so the autograder's score stays nbgrader's autograded points (a 0 / max entry would show every
+    student a failed test that no code can pass)."""
+    tests = [{"name": f"{ex.name}: {t.grade_id}", "score": t.points, "max_score": t.max_points,
+              "status": "passed" if t.points >= t.max_points else "failed", "output": _test_output(t, ex.note),
+              "visibility": "visible"} for ex in result.exercises for t in ex.tests]
+    tests += [{"name": f"written answer {grade_id} ({_fmt(points)} points)", "output": state, "visibility": "visible"}
+              for grade_id, points, state in result.manual]
+    lines = [f"{result.lesson}: {_fmt(result.points)} / {_fmt(result.max_points)} autograded points"]
+    lines += [result.problem] if result.problem else []
+    lines += [_timeout_note(result, option=False)] if result.shortened else []
+    if result.manual:
+        lines.append(f"{len(result.manual)} written answer{'s' if len(result.manual) != 1 else ''} "
+                     f"({_fmt(sum(p for _, p, _ in result.manual))} points) read by a person, not in this score")
+    return {"score": result.points, "execution_time": round(seconds), "output": "\n".join(lines),
+            "output_format": "text", "tests": tests}
+
+
+def gradescope_failure(reason: str) -> dict:
+    """``results.json`` for a submission that could not be graded at all (e.g. no notebook, malformed JSON)."""
+    return {"score": 0.0, "output": f"not graded: {reason}", "output_format": "text", "tests": []}

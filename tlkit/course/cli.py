@@ -1,4 +1,4 @@
-"""The one ``tlkit`` command: ``tlkit check|audit|interview|record|reproduce|bench ...`` (also ``python -m tlkit``).
+"""The one ``tlkit`` command: ``tlkit check|audit|grade|interview|record|reproduce|bench ...`` (also ``python -m tlkit``).
 
 Subcommands register themselves in ``SUBCOMMANDS`` through ``subcommand``; each gets an argparse sub-parser and
 returns the process exit code. The logic lives in the course modules (e.g. tlkit.course.audit), not here; each
@@ -45,6 +45,49 @@ def _audit(parser: argparse.ArgumentParser):
     return run
 
 
+@subcommand("grade", "autograde a class in parallel into the course gradebook, as `nbgrader autograde` would "
+                     "(exit 1 if some students failed, 2 on bad input)")
+def _grade(parser: argparse.ArgumentParser):
+    parser.add_argument("lesson", help="lesson id, e.g. 01_preprocessing")
+    parser.add_argument("--workers", type=int, help="students graded at once (default: the CPU count)")
+    parser.add_argument("--student", action="append",
+                        help="regrade only this student, even if already graded (repeatable)")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="only shard I of N (0 <= I < N): a stable split by student id, for batch jobs")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade students already graded at their submission's timestamp")
+    parser.add_argument("--course", type=Path,
+                        help="course root holding nbgrader_config.py and submitted/ (default: the current folder, or "
+                             "the nearest one above it with nbgrader_config.py)")
+    parser.add_argument("--db", metavar="URL",
+                        help="the gradebook's database URL (default: CourseDirectory.db_url of the course config), "
+                             "e.g. postgresql://user@/gradebook?host=/run/postgresql")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="stop a student's grading after this long (the student fails; default: no limit "
+                             "beyond nbgrader's per-cell timeout)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def run(args) -> int:
+        import os
+        import time
+
+        from . import grade
+        from .paths import course_root
+
+        workers = args.workers if args.workers is not None else os.cpu_count() or 1
+        t0 = time.perf_counter()
+        try:
+            outcomes = grade.grade(course_root(args.course), args.lesson, workers=workers, students=args.student,
+                                   shard=args.shard, force=args.force, db_url=args.db, timeout=args.timeout,
+                                   progress=not args.no_progress)
+        except grade.BadInput as err:
+            print(f"tlkit grade: {err}", file=sys.stderr)
+            return 2
+        print(grade.format_report(outcomes, args.lesson, time.perf_counter() - t0, workers))
+        return grade.exit_code(outcomes)
+    return run
+
+
 @subcommand("check", "grade your saved notebook exactly as the instructor's nbgrader autograde would "
                      "(exit 1 if points are lost, 2 on bad input)")
 def _check(parser: argparse.ArgumentParser):
@@ -53,18 +96,38 @@ def _check(parser: argparse.ArgumentParser):
     parser.add_argument("--all", action="store_true", help="check every lesson (its notebook under lessons/)")
     parser.add_argument("--full-timeouts", action="store_true",
                         help="after a cell times out, give later cells nbgrader's full timeout too (slower)")
+    parser.add_argument("--format", choices=("text", "gradescope"), default="text",
+                        help="text: the table (default); gradescope: Gradescope's results.json for one notebook")
+    parser.add_argument("--output", type=Path, metavar="FILE",
+                        help="write the report (or results.json) to FILE instead of printing it")
     parser.add_argument("--solutions", type=Path, default=None, help=argparse.SUPPRESS)  # tests: another source
 
     def run(args) -> int:
+        import json
         import time
 
         from . import check, grading
         from .paths import SOLUTIONS
 
+        def emit(text: str) -> None:
+            if args.output is None:
+                print(text)
+            else:
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                args.output.write_text(text + "\n")
+
+        def bad(reason: str) -> int:  # one line on stderr; for Gradescope also a results.json that says why
+            print(f"tlkit check: {reason}", file=sys.stderr)
+            if args.format == "gradescope":
+                emit(json.dumps(check.gradescope_failure(reason), indent=2))
+            return 2
+
         solutions = args.solutions or SOLUTIONS
         if args.all and args.notebooks:
-            print("tlkit check: give notebooks or --all, not both", file=sys.stderr)
-            return 2
+            return bad("give notebooks or --all, not both")
+        if args.format == "gradescope" and (args.all or len(args.notebooks) != 1):
+            return bad(f"--format gradescope grades one notebook (given: "
+                       f"{'--all' if args.all else ', '.join(args.notebooks) or 'none'})")
         targets = list(args.notebooks)
         if args.all:
             ids = grading.lesson_ids(solutions) if solutions.is_dir() else []
@@ -85,9 +148,12 @@ def _check(parser: argparse.ArgumentParser):
             results = check.check(targets, solutions=solutions,
                                   later_timeout=None if args.full_timeouts else check.LATER_TIMEOUT)
         except check.BadInput as err:
-            print(f"tlkit check: {err}", file=sys.stderr)
-            return 2
-        print(check.format_report(results, seconds=time.perf_counter() - t0))
+            return bad(str(err))
+        seconds = time.perf_counter() - t0
+        if args.format == "gradescope":
+            emit(json.dumps(check.gradescope(results[0], seconds), indent=2))
+        else:
+            emit(check.format_report(results, seconds=seconds))
         return check.exit_code(results)
     return run
 
