@@ -29,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import shutil
@@ -266,7 +267,9 @@ def failure_reason(log: str, course: Course, student: str) -> str:
     if errors:
         name, message = errors[-1]
         return f"nbgrader failed: {name.rsplit('.', 1)[-1]}: {message[:120]}"
-    return "nbgrader failed: " + (_first_line(log.strip().splitlines()[-1]) if log.strip() else "no output")
+    if not log.strip():
+        return "the worker stopped before nbgrader ran (its error is on stderr)"
+    return "nbgrader failed: " + _first_line(log.strip().splitlines()[-1])
 
 
 def _notes(folder: Path, lesson: str) -> str:
@@ -309,15 +312,21 @@ PRELOAD = ["tlkit.course.grade", "nbgrader.apps.nbgraderapp", "nbgrader.preproce
 _STARTING = threading.Lock()
 
 
+def _worker_context():
+    """multiprocessing's forkserver context, its server preloading PRELOAD (started by the first worker, or early by
+    ``multiprocessing.forkserver.ensure_running()``)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
 def run_nbgrader_worker(root: Path, argv: list[str], log: Path, timeout: float | None = None) -> int | None:
     """``nbgrader ARGV`` in ``root`` as ``python -m nbgrader`` runs it, in a new process forked from a server that
     has nbgrader imported already, its output in ``log``. Returns its exit status (negative: killed by that signal),
     or None when it ran past ``timeout`` seconds (then it is killed)."""
-    context = multiprocessing.get_context("forkserver")
     with _STARTING:
-        context.set_forkserver_preload(PRELOAD)
-        worker = context.Process(target=_nbgrader_main, args=(str(root), list(argv), str(log)),
-                                 name=f"nbgrader {' '.join(argv[:4])}")
+        worker = _worker_context().Process(target=_nbgrader_main, args=(str(root), list(argv), str(log)),
+                                           name=f"nbgrader {' '.join(argv[:4])}")
         worker.start()
     worker.join(timeout)
     if worker.exitcode is None:
@@ -380,7 +389,7 @@ class Run:
         if status < 0:
             return Outcome(student, "failed", time.perf_counter() - t0, reason=f"worker killed "
                            f"({signal.Signals(-status).name}) mid-student: nothing written; the next run grades it")
-        log = (private / "nbgrader.log").read_text(errors="replace")
+        log = (private / "nbgrader.log").read_text(errors="replace") if (private / "nbgrader.log").exists() else ""
         if status != 0 and f"for student '{student}'" not in log:  # nbgrader did not get to the student
             return Outcome(student, "failed", time.perf_counter() - t0, reason=failure_reason(log, course, student))
         # nbgrader processed the student (graded, or failed as in its own class run: the submission row is kept,
@@ -400,7 +409,11 @@ def grade(root: Path, lesson: str, workers: int | None = None, students: list[st
           shard: str | None = None, force: bool = False, db_url: str | None = None, timeout: float | None = None,
           progress: bool = True) -> list[Outcome]:
     """Autograde ``lesson`` for every submission (or ``students``, regraded; or one ``shard`` 'i/n') with
-    ``workers`` at once (default: the CPU count). BadInput, before anything runs, for what cannot be graded."""
+    ``workers`` at once (default: the CPU count). BadInput, before anything runs, for what cannot be graded.
+
+    The workers are multiprocessing's (forkserver), which import the caller's main module again: a script calling
+    this needs ``if __name__ == "__main__":`` (without it, multiprocessing's RuntimeError in each worker, whose
+    student fails; the fork server starts before any student is claimed, so nothing waits on a lock)."""
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.engine import make_url
     from tqdm import tqdm
@@ -437,6 +450,9 @@ def grade(root: Path, lesson: str, workers: int | None = None, students: list[st
     outcomes = [Outcome(s, "skipped", reason="already graded at this submission's timestamp") for s in skipped]
     with tempfile.TemporaryDirectory(prefix="tlkit-grade-") as folder, \
             tqdm(total=len(todo), desc=f"grading {lesson}", unit="student", disable=not progress or not todo) as bar:
+        if todo:  # the fork server's imports (3 s) run while the template is made (nbgrader's alembic call, 1.5 s)
+            _worker_context()
+            multiprocessing.forkserver.ensure_running()
         template = Path(folder) / "gradebook.db"
         _private_gradebook(template, course.course_id, assignment)
         run = Run(course, template, timeout)
