@@ -16,6 +16,9 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "
 # ~9 s under load. 60 s is several times that and bounds an infinite loop to 60 s per cell (it was 600 s, interrupted
 # once per cell that calls the looping function: 1,226 s for one student). Tampering: README "Grading", issue 17.
 c.Execute.timeout = 60
+# The kernel is killed, not asked to stop, once a notebook is graded: its outputs are already in hand, and the polite
+# shutdown waited 1.3-2.8 s per student for nothing (tlkit.course.grading_cost, issue 26).
+c.Execute.shutdown_kernel = "immediate"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # --- exchange (classroom cycle: release -> fetch -> submit -> collect -> feedback; README "Classroom cycle") ---

@@ -22,66 +22,14 @@ TINY = "tiny"
 FULL = 16.0  # autograded points of lesson 01
 
 
-def _cell(nb, grade_id):
-    return next(i for i, c in enumerate(nb.cells) if grading.nbgrader_meta(c).get("grade_id") == grade_id)
-
-
-def _append_to_solution(nb, grade_id, code):
-    i = _cell(nb, grade_id)
-    nb.cells[i].source += "\n" + code
-    return nb
-
-
-def tampered_lesson01(release, source):
-    """{student: notebook, or (file name, raw text)}: the cases of issue 17 whose grading runs student code."""
-    solved = lambda: grading.fill_in(release, source)  # noqa: E731
-    subs = {}
-
-    # a visible test cell deleted, another test cell's nbgrader metadata removed, a UserWarning from correct code
-    nb = solved()
-    del nb.cells[_cell(nb, "test_to_batch")]
-    del nb.cells[_cell(nb, "test_resize_center_crop")].metadata["nbgrader"]
-    i = _cell(nb, "apply_preset")
-    nb.cells[i].source = nb.cells[i].source.replace(
-        'def apply_preset(x, preset):\n',
-        'import warnings\n\ndef apply_preset(x, preset):\n'
-        '    warnings.warn("apply_preset: a harmless warning", UserWarning)\n', 1)
-    assert "warnings.warn" in nb.cells[i].source
-    subs["cells"] = nb
-
-    # a cell duplicated with the same grade_id; a cell whose schema_version is missing
-    nb = solved()
-    i = _cell(nb, "test_top1_accuracy")
-    nb.cells.insert(i + 1, nbformat.from_dict(json.loads(json.dumps(nb.cells[i]))))
-    nb.cells[i + 1]["id"] = "duplicated-test-cell"
-    del nb.cells[_cell(nb, "test_guess_preset")].metadata["nbgrader"]["schema_version"]
-    subs["dupes"] = nb
-
-    # an infinite loop in one exercise (only on the test's input) and os._exit in another
-    nb = solved()
-    i = _cell(nb, "top1_accuracy")
-    nb.cells[i].source = nb.cells[i].source.replace('"""\n', '"""\n    while len(labels) == 4:\n        pass\n', 1)
-    assert "while len(labels) == 4" in nb.cells[i].source
-    i = _cell(nb, "guess_preset")
-    nb.cells[i].source = nb.cells[i].source.replace(
-        '"""\n', '"""\n    import os\n    os._exit(1)\n', 1)
-    assert "os._exit(1)" in nb.cells[i].source
-    subs["runaway"] = nb
-
-    # malformed JSON; the right answers saved under the wrong name
-    subs["malformed"] = (f"{LESSON}.ipynb", nbformat.writes(solved())[:-200])
-    subs["misnamed"] = (f"{LESSON}-Copy1.ipynb", nbformat.writes(solved()))
-    return subs
-
-
 def cheats_lesson01(release, source):
     """Cases the grader cannot make fair inside the kernel: the audit sends them to manual review (not executed)."""
     nb = grading.fill_in(release, source)
-    _append_to_solution(nb, "apply_preset", "torch.allclose = lambda *a, **k: True\nnp.allclose = torch.allclose")
-    _append_to_solution(nb, "guess_preset", "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])")
+    grading.append_to_cell(nb, "apply_preset", "torch.allclose = lambda *a, **k: True\nnp.allclose = torch.allclose")
+    grading.append_to_cell(nb, "guess_preset", "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])")
     files = grading.fill_in(release, source)
-    _append_to_solution(files, "to_batch", "print(open('../../../solutions/01_preprocessing/01_preprocessing.ipynb')"
-                                           ".read())\nimport sqlite3\nsqlite3.connect('/srv/course/gradebook.db')")
+    grading.append_to_cell(files, "to_batch", "print(open('../../../solutions/01_preprocessing/01_preprocessing.ipynb')"
+                                              ".read())\nimport sqlite3\nsqlite3.connect('/srv/course/gradebook.db')")
     return {"cheat": nb, "snoop": files}
 
 
@@ -91,7 +39,7 @@ def tampered(tmp_path_factory):
     course = grading.new_course(tmp_path_factory.mktemp("tampered"), LESSON)
     release = grading.generate(course, LESSON) / f"{LESSON}.ipynb"
     source = SOLUTIONS / LESSON / f"{LESSON}.ipynb"
-    for student, nb in tampered_lesson01(release, source).items():
+    for student, nb in grading.tampered_01(release, source).items():
         if isinstance(nb, tuple):
             grading.submit(course, LESSON, student, nb[1], name=nb[0][:-len(".ipynb")])
         else:
@@ -254,7 +202,7 @@ def test_sandboxed_autograde(tmp_path):
     source = FIXTURES / TINY / f"{TINY}.ipynb"
     grading.submit(course, TINY, "solver", grading.fill_in(release, source))
     nb = grading.fill_in(release, source)
-    _append_to_solution(nb, "add", f"COURSE = {str(course)!r}\n" + SNOOP)
+    grading.append_to_cell(nb, "add", f"COURSE = {str(course)!r}\n" + SNOOP)
     grading.submit(course, TINY, "snoop", nb)
     loop = grading.fill_in(release, source)  # the cell timeout must still interrupt a sandboxed kernel
     i = _cell(loop, "add")

@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+RESULTS = Path(__file__).resolve().parents[1] / "results"  # the checkout's committed result files
+
 
 def atomic_write(path, write) -> Path:
     """Write ``path`` atomically: ``write(binary file)`` fills a temp file next to it, which is flushed, fsync'ed and

@@ -195,18 +195,28 @@ def _reproduce(parser: argparse.ArgumentParser):
     return run
 
 
-@subcommand("bench", "images/s of tlkit.train.fit against the PyTorch tutorial's plain loop")
+@subcommand("bench", "benchmarks: fit (images/s of tlkit.train.fit against the PyTorch tutorial's plain loop) or "
+                     "grading (a simulated class: nbgrader autograde against tlkit grade, the cost per student)")
 def _bench(parser: argparse.ArgumentParser):
-    parser.add_argument("--size", default="full", choices=("smoke", "full"))
+    parser.add_argument("what", nargs="?", default="fit", choices=("fit", "grading"), help="which benchmark (fit)")
+    parser.add_argument("--size", default="full", choices=("smoke", "full"), help="fit: smoke takes seconds")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--epochs", type=int)
-    parser.add_argument("--img", type=int, help="input side in pixels (default 224)")
+    parser.add_argument("--img", type=int, help="fit: input side in pixels (default 224)")
     parser.add_argument("--batch", type=int)
-    parser.add_argument("--workers", type=int, help="DataLoader workers of the plain loop")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the model on the fit path")
+    parser.add_argument("--workers", type=int,
+                        help="fit: DataLoader workers of the plain loop; grading: tlkit grade's workers (default 2)")
+    parser.add_argument("--compile", action="store_true", help="fit: torch.compile the model on the fit path")
+    parser.add_argument("--students", type=int, default=24, help="grading: submissions in the simulated class")
+    parser.add_argument("--no-cost", action="store_true", help="grading: skip the per-lesson cost per student")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
 
     def run(args) -> int:
+        if args.what == "grading":
+            from . import grading_bench
+
+            args.workers = 2 if args.workers is None else args.workers
+            return grading_bench.main(args)
         from . import bench
 
         return bench.main(args)

@@ -8,6 +8,7 @@ Used by the tests, by ``tlkit audit`` (which compares submissions with a freshly
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,61 @@ def partially_solved(release: Path, source: Path) -> nbformat.NotebookNode:
     return fill_in(release, source, only=set(exercises(source)[::2]))
 
 
+def cell_index(nb, grade_id: str) -> int:
+    """Index of the cell with this grade_id."""
+    return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def append_tocell_index(nb, grade_id: str, code: str) -> nbformat.NotebookNode:
+    """``code`` appended to the cell with this grade_id (in place; returns ``nb``)."""
+    i = cell_index(nb, grade_id)
+    nb.cells[i].source += "\n" + code
+    return nb
+
+
+def tampered_01(release: Path, source: Path) -> dict:
+    """Lesson 01 tampered as issue 17 lists it, the cases whose grading runs student code: {student: notebook, or
+    (file name, raw text)}. Graded by tests/test_grading.py and the grading benchmark (tlkit.course.grading_bench)."""
+    solved = lambda: fill_in(release, source)  # noqa: E731
+    subs = {}
+
+    # a visible test cell deleted, another test cell's nbgrader metadata removed, a UserWarning from correct code
+    nb = solved()
+    del nb.cells[cell_index(nb, "test_to_batch")]
+    del nb.cells[cell_index(nb, "test_resize_center_crop")].metadata["nbgrader"]
+    i = cell_index(nb, "apply_preset")
+    nb.cells[i].source = nb.cells[i].source.replace(
+        'def apply_preset(x, preset):\n',
+        'import warnings\n\ndef apply_preset(x, preset):\n'
+        '    warnings.warn("apply_preset: a harmless warning", UserWarning)\n', 1)
+    assert "warnings.warn" in nb.cells[i].source
+    subs["cells"] = nb
+
+    # a cell duplicated with the same grade_id; a cell whose schema_version is missing
+    nb = solved()
+    i = cell_index(nb, "test_top1_accuracy")
+    nb.cells.insert(i + 1, nbformat.from_dict(json.loads(json.dumps(nb.cells[i]))))
+    nb.cells[i + 1]["id"] = "duplicated-test-cell"
+    del nb.cells[cell_index(nb, "test_guess_preset")].metadata["nbgrader"]["schema_version"]
+    subs["dupes"] = nb
+
+    # an infinite loop in one exercise (only on the test's input) and os._exit in another
+    nb = solved()
+    i = cell_index(nb, "top1_accuracy")
+    nb.cells[i].source = nb.cells[i].source.replace('"""\n', '"""\n    while len(labels) == 4:\n        pass\n', 1)
+    assert "while len(labels) == 4" in nb.cells[i].source
+    i = cell_index(nb, "guess_preset")
+    nb.cells[i].source = nb.cells[i].source.replace(
+        '"""\n', '"""\n    import os\n    os._exit(1)\n', 1)
+    assert "os._exit(1)" in nb.cells[i].source
+    subs["runaway"] = nb
+
+    # malformed JSON; the right answers saved under the wrong name
+    subs["malformed"] = ("01_preprocessing.ipynb", nbformat.writes(solved())[:-200])
+    subs["misnamed"] = ("01_preprocessing-Copy1.ipynb", nbformat.writes(solved()))
+    return subs
+
+
 def submit(course: Path, lesson: str, student: str, nb: nbformat.NotebookNode | str | bytes,
            name: str | None = None) -> Path:
     """Put a submission at course/submitted/<student>/<lesson>/<name or lesson>.ipynb (raw text kept as is)."""
@@ -186,8 +242,6 @@ def visible_files(folder: Path) -> list[str]:
 
 def comparable(path: Path) -> dict:
     """A notebook as JSON, cell ids, outputs and execution counts stripped (generation clears them anyway)."""
-    import json
-
     nb = json.loads(Path(path).read_text())
     for cell in nb["cells"]:
         cell.pop("id", None)

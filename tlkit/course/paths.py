@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tlkit.lesson.results import RESULTS
+from tlkit.files import RESULTS
 
 CHECKOUT = RESULTS.parent
 SOLUTIONS = CHECKOUT / "solutions"

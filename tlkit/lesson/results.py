@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .report import show
+from tlkit.files import RESULTS
 
-RESULTS = Path(__file__).resolve().parents[2] / "results"  # the checkout's committed result files
+from .report import show
 
 
 def load(name: str, folder: Path | None = None, size: str | None = "full") -> dict | None:
