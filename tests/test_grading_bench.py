@@ -8,8 +8,8 @@ import json
 import pytest
 
 from tlkit.course import grading, grading_bench
-from tlkit.course.paths import LESSONS, SOLUTIONS
-from tlkit.files import RESULTS
+from tlkit.course.paths import LESSONS, README, SOLUTIONS
+from tlkit.files import RESULTS, read_marked
 
 LESSON = grading_bench.LESSON
 RELEASE, SOURCE = LESSONS / LESSON / f"{LESSON}.ipynb", SOLUTIONS / LESSON / f"{LESSON}.ipynb"
@@ -56,3 +56,5 @@ def test_recorded_benchmark():
     assert all(row["points"][0] == row["points"][1] for row in doc["cost"])
     assert doc["extrapolation"] == grading_bench.extrapolate(doc["cost"], c["speedup"])
     assert doc["load_before"][0] < 1.5, "started on a busy machine"
+    assert read_marked(README, "grading") == grading_bench.readme_table(doc), \
+        "README's grading block is stale: run `tlkit bench grading --update-readme`"

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tlkit import stats
+from tlkit.files import read_marked
 from tlkit.course import cli, reproduce
 from tlkit.lesson import results
 
@@ -89,10 +90,7 @@ def test_list_and_table(fake, tmp_path, capsys):
 
 
 def test_readme_results_block_is_generated_from_the_result_files():
-    text = reproduce.README.read_text()
-    assert reproduce.BEGIN in text and reproduce.END in text
-    start, end = text.index(reproduce.BEGIN), text.index(reproduce.END) + len(reproduce.END)
-    assert text[start:end] == reproduce.readme_block(), \
+    assert read_marked(reproduce.README, "results") == reproduce.table(), \
         "README's results table is stale: run `tlkit reproduce --update-readme`"
 
 

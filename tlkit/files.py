@@ -41,3 +41,23 @@ def atomic_write(path, write) -> Path:
 def write_json(doc, path) -> Path:
     """``doc`` as indented JSON (one key per line, a final newline) to ``path`` atomically (:func:`atomic_write`)."""
     return atomic_write(path, lambda f: f.write((json.dumps(doc, indent=1) + "\n").encode()))
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:begin -->\n", f"\n<!-- {name}:end -->"
+
+
+def read_marked(path, name: str) -> str:
+    """The text between the lines ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` of a text file (a README table
+    generated from result files)."""
+    text, (begin, end) = Path(path).read_text(), _markers(name)
+    if begin not in text or end not in text:
+        raise ValueError(f"{path} has no {begin.strip()} ... {end.strip()} block")
+    return text[text.index(begin) + len(begin):text.index(end)]
+
+
+def replace_marked(path, name: str, body: str) -> Path:
+    """Rewrite the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` with ``body``, atomically."""
+    text, (begin, end), old = Path(path).read_text(), _markers(name), read_marked(path, name)
+    start = text.index(begin) + len(begin)
+    return atomic_write(path, lambda f: f.write((text[:start] + body + text[start + len(old):]).encode()))

@@ -209,6 +209,8 @@ def _bench(parser: argparse.ArgumentParser):
     parser.add_argument("--compile", action="store_true", help="fit: torch.compile the model on the fit path")
     parser.add_argument("--students", type=int, default=24, help="grading: submissions in the simulated class")
     parser.add_argument("--no-cost", action="store_true", help="grading: skip the per-lesson cost per student")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="grading: write README's grading block from results/grading.json (runs nothing)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
 
     def run(args) -> int:

@@ -2,6 +2,7 @@
 
     tlkit bench grading --json results/grading.json      # about 12 minutes on 2 cores
     tlkit bench grading --students 12 --no-cost          # the class part only
+    tlkit bench grading --update-readme                  # README's grading block from results/grading.json
 
 One run, on one machine:
 
@@ -128,10 +129,49 @@ def extrapolate(cost: list[dict], speedup: float, students: int = CLASS) -> dict
             "parallel_hours": round(sequential / speedup / 3600, 2)}
 
 
+def readme_table(doc: dict) -> str:
+    """README's grading block, from a ``results/grading.json`` document: the class, the cost per lesson, the
+    extrapolation and where the figures come from."""
+    c = doc["class"]
+    kinds = ", ".join(f"{n} {kind}" for kind, n in c["kinds"].items())
+    lines = [f"{c['students']} submissions of `{c['lesson']}` ({kinds}), graded from identical copies of one course:",
+             "", "| grader | wall time | per student | speedup | gradebook |", "|---|---|---|---|---|",
+             f"| `nbgrader autograde` (one student after another) | {c['sequential_seconds']:.0f} s | "
+             f"{c['sequential_seconds_per_student']:.1f} s | 1.00x | |",
+             f"| `tlkit grade --workers {c['workers']}` | {c['parallel_seconds']:.0f} s | "
+             f"{c['parallel_seconds_per_student']:.1f} s | {c['speedup']:.2f}x | "
+             f"{'identical' if c['identical_gradebooks'] else 'DIFFERENT'} |"]
+    if "cost" in doc:
+        cols = ["total", "nbgrader_start", *grading_cost.COLUMNS[2:]]
+        lines += ["", "One solved student per lesson, where the seconds go (`tlkit.course.grading_cost`; *nbg start* "
+                  "is paid once per class run, the rest per student):", "",
+                  "| lesson | " + " | ".join(grading_cost.HEADERS[k] for k in cols) + " | peak MB |",
+                  "|---|" + "---|" * (len(cols) + 1)]
+        lines += [f"| `{r['lesson']}` | " + " | ".join(f"{r[k]:.1f}" for k in cols) + f" | {r['peak_kernel_mb']} |"
+                  for r in doc["cost"]]
+        e = doc["extrapolation"]
+        lines += ["", f"Extrapolated to {e['students']} students x {e['lessons']} lessons on this machine "
+                  f"({e['seconds_per_student_all_lessons']:.0f} s per student for all lessons): "
+                  f"**{e['sequential_hours']:.1f} h** with `nbgrader autograde`, **{e['parallel_hours']:.1f} h** with "
+                  f"`tlkit grade --workers {c['workers']}` (the speedup measured above); n shards on n such machines "
+                  "divide the second figure by n."]
+    lines += ["", f"`{doc['command']}` on {doc['device']}, commit {doc['commit']}, "
+              f"{doc['date'][:10]}; `results/grading.json`."]
+    return "\n".join(lines)
+
+
 def main(args) -> int:
     """``tlkit bench grading`` (its arguments are defined in tlkit.course.cli)."""
-    from tlkit.files import write_json
+    import json
+
+    from tlkit.files import RESULTS, replace_marked, write_json
     from tlkit.lesson.session import provenance
+
+    from .paths import README
+
+    if args.update_readme:
+        replace_marked(README, "grading", readme_table(json.loads((RESULTS / "grading.json").read_text())))
+        return 0
 
     load = os.getloadavg()
     if load[0] > 1.5:

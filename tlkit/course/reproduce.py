@@ -46,14 +46,13 @@ import torch
 from tqdm.auto import tqdm
 
 from tlkit import runtime, stats
-from tlkit.files import write_json
+from tlkit.files import replace_marked, write_json
 from tlkit.lesson import experiments
 from tlkit.lesson.results import figure
 from tlkit.lesson.session import provenance
 
 from .paths import README, RESULTS
 
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
 @dataclass
@@ -230,14 +229,9 @@ def table(folder: Path | None = None) -> str:
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
-def readme_block(folder: Path | None = None) -> str:
-    return f"{BEGIN}\n{table(folder)}\n{END}"
-
-
 def update_readme(folder: Path | None = None, readme: Path = README) -> None:
-    text = readme.read_text()
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    readme.write_text(text[:start] + readme_block(folder) + text[end:])
+    """The results table of README.md (between ``<!-- results:begin -->`` and ``<!-- results:end -->``) regenerated."""
+    replace_marked(readme, "results", table(folder))
 
 
 def main(args) -> int:
