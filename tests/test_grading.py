@@ -5,7 +5,6 @@ The tampering cases are built from lesson 01_preprocessing (the lightest) and gr
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -205,7 +204,7 @@ def test_sandboxed_autograde(tmp_path):
     grading.append_to_cell(nb, "add", f"COURSE = {str(course)!r}\n" + SNOOP)
     grading.submit(course, TINY, "snoop", nb)
     loop = grading.fill_in(release, source)  # the cell timeout must still interrupt a sandboxed kernel
-    i = _cell(loop, "add")
+    i = grading.cell_index(loop, "add")
     loop.cells[i].source = loop.cells[i].source.replace('"""\n', '"""\n    while a == 1:\n        pass\n', 1)
     grading.submit(course, TINY, "loop", loop)
     proc = grading.autograde_class(course, TINY, "--Execute.timeout=5", timeout=300, env={"TLKIT_SANDBOX": "1"})

@@ -58,6 +58,6 @@ def read_marked(path, name: str) -> str:
 
 def replace_marked(path, name: str, body: str) -> Path:
     """Rewrite the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` with ``body``, atomically."""
-    text, (begin, end), old = Path(path).read_text(), _markers(name), read_marked(path, name)
-    start = text.index(begin) + len(begin)
+    text, old = Path(path).read_text(), read_marked(path, name)
+    start = text.index(_markers(name)[0]) + len(_markers(name)[0])
     return atomic_write(path, lambda f: f.write((text[:start] + body + text[start + len(old):]).encode()))

@@ -107,7 +107,7 @@ def cell_index(nb, grade_id: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
 
 
-def append_tocell_index(nb, grade_id: str, code: str) -> nbformat.NotebookNode:
+def append_to_cell(nb, grade_id: str, code: str) -> nbformat.NotebookNode:
     """``code`` appended to the cell with this grade_id (in place; returns ``nb``)."""
     i = cell_index(nb, grade_id)
     nb.cells[i].source += "\n" + code
