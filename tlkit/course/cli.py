@@ -106,15 +106,16 @@ def _check(parser: argparse.ArgumentParser):
         import json
         import time
 
+        from tlkit.files import atomic_write
+
         from . import check, grading
         from .paths import SOLUTIONS
 
         def emit(text: str) -> None:
             if args.output is None:
                 print(text)
-            else:
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-                args.output.write_text(text + "\n")
+            else:  # whole or not at all: a grader reading results.json never sees half of it
+                atomic_write(args.output, lambda f: f.write((text + "\n").encode()))
 
         def bad(reason: str) -> int:  # one line on stderr; for Gradescope also a results.json that says why
             print(f"tlkit check: {reason}", file=sys.stderr)

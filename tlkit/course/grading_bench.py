@@ -184,12 +184,9 @@ def main(args) -> int:
           f"{c['parallel_seconds']:.0f} s ({c['parallel_seconds_per_student']:.1f} s/student): {c['speedup']:.2f}x, "
           f"identical gradebooks")
     if not args.no_cost:
-        rows = []
-        with tempfile.TemporaryDirectory(prefix="tlkit-cost-") as tmp:
-            for lesson in grading.lesson_ids(SOLUTIONS):
-                rows.append(grading_cost.measure(lesson, Path(tmp) / lesson))
-                print(grading_cost.format_table(rows[-1:]).splitlines()[1], flush=True)
-        print(grading_cost.format_table(rows))
+        rows, failed = grading_cost.measure_lessons(grading.lesson_ids(SOLUTIONS))
+        if failed:
+            raise RuntimeError(f"the cost of {', '.join(failed)} could not be measured (see above)")
         out["cost"] = rows
         out["extrapolation"] = e = extrapolate(rows, c["speedup"])
         print(f"{e['students']} students x {e['lessons']} lessons on this machine: {e['sequential_hours']:.1f} h "

@@ -276,6 +276,24 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measure_lessons(lessons: list[str]) -> tuple[list[dict], list[str]]:
+    """``measure`` each lesson in a temporary folder, printing its row as it ends and the table at the end: (rows,
+    lessons not measured, each with its reason on stderr)."""
+    rows, failed = [], []
+    with tempfile.TemporaryDirectory(prefix="tlkit-cost-") as tmp:
+        for lesson in lessons:
+            try:
+                rows.append(measure(lesson, Path(tmp) / lesson))
+            except RuntimeError as err:  # e.g. the lesson is being edited and no longer scores full marks
+                failed.append(lesson)
+                print(f"{lesson}: not measured: {err}", file=sys.stderr)
+                continue
+            print(format_table(rows[-1:]).splitlines()[1], flush=True)
+    if rows:
+        print(format_table(rows))
+    return rows, failed
+
+
 def main(argv=None) -> int:
     from . import grading
     from .paths import SOLUTIONS
@@ -290,19 +308,7 @@ def main(argv=None) -> int:
         print(f"grading_cost: unknown lesson {', '.join(unknown)}; lessons: {', '.join(known)}", file=sys.stderr)
         return 2
     load = os.getloadavg()
-    rows = []
-    failed = []
-    with tempfile.TemporaryDirectory(prefix="tlkit-cost-") as tmp:
-        for lesson in args.lessons or known:
-            try:
-                rows.append(measure(lesson, Path(tmp) / lesson))
-            except RuntimeError as err:  # e.g. the lesson is being edited and no longer scores full marks
-                failed.append(lesson)
-                print(f"{lesson}: not measured: {err}", file=sys.stderr)
-                continue
-            print(format_table(rows[-1:]).splitlines()[1], flush=True)
-    if rows:
-        print(format_table(rows))
+    rows, failed = measure_lessons(args.lessons or known)
     if args.json:
         args.json.write_text(json.dumps({"cpus": os.cpu_count(), "load_before": load, "load_after": os.getloadavg(),
                                          "lessons": rows}, indent=1) + "\n")
