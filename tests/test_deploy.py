@@ -26,7 +26,7 @@ import nbformat
 import pytest
 import yaml
 
-from tlkit.course import check, cli, grading
+from tlkit.course import check, cli, grading, hub
 from tlkit.course.paths import CHECKOUT, FIXTURES
 
 TINY = "tiny"
@@ -243,3 +243,28 @@ def test_slurm_array_shards_the_class():
     words = [re.sub(r"\$\{?(\w+)(:-\w+)?\}?", lambda m: env[m.group(1)], w) for w in shlex.split(command)]
     assert words[words.index("--shard") + 1] == "3/8"
     _parses(_grade_parser(), words)
+
+
+# --- Zero-to-JupyterHub (issue 27, on paper): the values load, the image installs the course as the README does ---
+
+def test_zero_to_jupyterhub_values_and_image():
+    folder = CHECKOUT / "deploy" / "zero-to-jupyterhub"
+    values = yaml.safe_load((folder / "values.yaml").read_text())
+    single = values["singleuser"]
+    nbgrader_config = single["extraFiles"]["nbgrader-config"]
+    assert nbgrader_config["mountPath"] == "/etc/jupyter/nbgrader_config.py"
+    compile(nbgrader_config["stringData"], "nbgrader_config.py", "exec")
+    assert "configureExchange(c)" in nbgrader_config["stringData"]  # ngshare: no shared folder across pods
+    assert 'course_id = "tlkit"' in nbgrader_config["stringData"]
+    assert "'ngshare'" in values["hub"]["extraConfig"]["ngshare.py"].replace('"', "'")
+    compile(values["hub"]["extraConfig"]["ngshare.py"], "ngshare.py", "exec")
+    assert values["cull"]["enabled"] and single["defaultUrl"] == "/lab"
+    assert single["memory"]["limit"] == single["memory"]["guarantee"] == f"{hub.MEM_LIMIT / 2**30:g}G"  # measured need
+    dockerfile = (folder / "Dockerfile").read_text()
+    readme_install = re.search(r"## Install\n.*?```bash\n(.*?)\n", (CHECKOUT / "README.md").read_text(), re.S)[1]
+    assert f"RUN {readme_install}" in dockerfile.splitlines(), f"the image does not run the README's {readme_install!r}"
+    assert re.search(rf"-t {re.escape(single['image']['name'])}:{single['image']['tag']}\b", dockerfile)
+    ignored = (folder / "Dockerfile.dockerignore").read_text().split()
+    assert "solutions/" in ignored, "the student image must not hold the hidden tests"
+    readme = (folder / "README.md").read_text()
+    assert "values.yaml" in readme and "on paper" in readme.lower() and "helm upgrade --install" in readme

@@ -42,7 +42,7 @@ def test_lesson_runtime_imports_no_course_tool(path):
 
 def test_one_command_lists_every_subcommand():
     out = subprocess.run([sys.executable, "-m", "tlkit", "--help"], capture_output=True, text=True, check=True).stdout
-    for name in ("check", "audit", "grade", "interview", "record", "reproduce", "bench"):
+    for name in ("check", "audit", "grade", "hub", "interview", "record", "reproduce", "bench"):
         assert f"    {name}" in out, f"tlkit --help does not list {name}:\n{out}"
     for module in ("tlkit.course.cli", "tlkit.course.grade", "tlkit.course.check", "tlkit.course.nbgrader_ext"):
         assert "torch" not in subprocess.run(  # the graders start per class, per check, per nbgrader run: 1.5 s saved

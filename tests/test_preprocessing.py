@@ -138,3 +138,15 @@ def test_guess_preset_on_the_real_checkpoint():
     assert pp.guess_preset(base, images, y) == pp.preset_of(base) == "tf"
     assert pp.guess_preset(_Expects(base, "caffe"), images, y) == "caffe"
     assert pp.guess_preset(_Expects(base, "raw"), images, y) == "raw"
+
+
+def test_preprocess_in_chunks_equals_the_whole_batch():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (9, 11, 3), dtype=np.uint8) for _ in range(70)]
+    for preset in pp.PRESETS:
+        assert torch.equal(pp.preprocess(images, preset), pp.apply_preset(pp.to_batch(images), preset))
+        assert torch.equal(pp.preprocess(images[:3], preset), pp.apply_preset(pp.to_batch(images[:3]), preset))
+    with pytest.raises(ValueError, match="image 40 has shape"):          # the index in the whole list, not a chunk's
+        pp.preprocess(images[:40] + [images[0][:5]], "tf")
+    with pytest.raises(ValueError, match="at least one"):
+        pp.preprocess([], "tf")

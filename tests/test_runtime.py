@@ -77,3 +77,23 @@ def test_a_cell_calling_an_unwritten_exercise_names_it():
     assert advice.advice(namespace, AssertionError, AssertionError("wrong")) is None   # a test's own message
     namespace["stub"] = lambda x: x                                                        # now written
     assert advice.advice(namespace, NameError, NameError("name 'scores' is not defined")) is None
+
+
+@pytest.mark.parametrize("limit, expected", [("1", 1), ("0.5", 1), ("1000", None), ("", None), ("two", None)])
+def test_cpu_count_honours_jupyterhubs_cpu_limit(monkeypatch, limit, expected):
+    monkeypatch.delenv("CPU_LIMIT", raising=False)
+    cores = runtime.cpu_count()
+    monkeypatch.setenv("CPU_LIMIT", limit)
+    assert runtime.cpu_count() == (expected or cores)
+
+
+def test_kernel_hands_freed_memory_back_after_each_cell(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr(session, "_TRIMMING", [])
+    shell = InteractiveShell.instance()
+    before = len(shell.events.callbacks["post_run_cell"])
+    session.trim_memory_after_cells()
+    session.trim_memory_after_cells()                      # start_lesson run twice: still one hook
+    assert len(shell.events.callbacks["post_run_cell"]) == before + 1
+    assert shell.run_cell("x = [0] * 10**6; del x").success

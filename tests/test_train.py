@@ -114,3 +114,13 @@ def test_warmup_cosine():
     assert lrs[:4] == pytest.approx([0, 1 / 3, 2 / 3, 1.0]) and lrs[-1] == pytest.approx(0.1)
     assert all(a >= b for a, b in zip(lrs[3:], lrs[4:]))
     assert train.warmup_cosine(0, 5, 0, 2.0) == 2.0 and train.warmup_cosine(4, 5, 0, 2.0) == pytest.approx(0.0)
+
+
+def test_inference_batch_keeps_eval_memory_bounded():
+    assert train.inference_batch(torch.zeros(2, 3, 224, 224)) == 6
+    assert train.inference_batch(torch.zeros(2, 3, 28, 28)) == 445
+    assert train.inference_batch(torch.zeros(2, 3, 2048, 2048)) == 1             # at least one
+    assert train.inference_batch(torch.zeros(2, 10)) == 1024                      # at most 1024
+    seed_everything(0)
+    net, x = models.DigitNet().eval(), torch.randn(50, 3, 28, 28)
+    assert torch.allclose(train.predict(net, x), train.predict(net, x, batch_size=7), atol=1e-6)

@@ -78,8 +78,10 @@ def blend_mnist_m(digits: np.ndarray, patches: np.ndarray) -> np.ndarray:
 def mnist_m(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """MNIST-M, generated deterministically from MNIST and BSDS500: uint8 N x 28 x 28 x 3, int64 labels."""
     x, y = mnist(split)
-    seed = MNIST_M_SEED + (0 if split == "train" else 1)
-    return blend_mnist_m(x, random_patches(len(x), seed)), y
+    patches = random_patches(len(x), MNIST_M_SEED + (0 if split == "train" else 1))
+    for i in range(0, len(x), 10_000):   # blended in place, 10 000 at a time: the blend's temporaries stay small
+        patches[i : i + 10_000] = blend_mnist_m(x[i : i + 10_000], patches[i : i + 10_000])
+    return patches, y
 
 
 def imagenet_samples() -> tuple[list[Path], np.ndarray]:
@@ -193,18 +195,22 @@ def digit_inputs(images, mean=None, std=None, scale: float = 255.0) -> torch.Ten
     """Digit images (uint8 N x H x W grey, or N x H x W x 3) -> float32 N x 3 x H x W: grey replicated to 3
     channels, divided by ``scale``, then standardised per channel with ``mean``/``std`` (3 values each; default
     none). One pipeline for every digit domain (MNIST, MNIST-M, USPS)."""
-    x = torch.as_tensor(np.asarray(images), dtype=torch.float32) / scale
-    if x.ndim == 3:
-        x = x.unsqueeze(-1).expand(-1, -1, -1, 3)
-    x = x.permute(0, 3, 1, 2)
-    if mean is not None:
-        x = (x - torch.as_tensor(mean).view(1, 3, 1, 1)) / torch.as_tensor(std).view(1, 3, 1, 1)
-    return x.contiguous()
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32).div_(scale)
+    x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)   # views, no copy yet
+    if mean is None:
+        return x.contiguous()
+    out = torch.sub(x, torch.as_tensor(mean).view(1, 3, 1, 1), out=torch.empty(x.shape))  # the one N x 3 x H x W copy
+    return out.div_(torch.as_tensor(std).view(1, 3, 1, 1))
 
 
 def channel_stats(*image_sets) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std (of values in 0..1) over the pooled digit image sets."""
-    pooled = torch.cat([digit_inputs(s).transpose(0, 1).reshape(3, -1) for s in image_sets], 1)
+    sets = [np.asarray(s) for s in image_sets]
+    pooled, start = torch.empty(3, sum(s[..., 0].size if s.ndim == 4 else s.size for s in sets)), 0
+    for s in sets:   # each set's channels copied into their place: no other pooled copy
+        x = digit_inputs(s).transpose(0, 1)                              # 3 x N x H x W
+        pooled[:, start : start + x[0].numel()].view(x.shape).copy_(x)
+        start += x[0].numel()
     return pooled.mean(1), pooled.std(1)
 
 

@@ -52,8 +52,8 @@ def to_batch(images: Sequence[np.ndarray]) -> torch.Tensor:
             raise ValueError(f"image {i} has dtype {a.dtype}; expected uint8")
         if a.shape != arrays[0].shape:
             raise ValueError(f"image {i} has shape {a.shape} but image 0 has {arrays[0].shape}; resize first")
-    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-    return x.float().div(255.0).contiguous()
+    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()   # uint8: the cheap copy to reorder
+    return x.float().div_(255.0)
 
 
 def apply_preset(x: torch.Tensor, preset: str) -> torch.Tensor:
@@ -100,9 +100,19 @@ def load_images(paths, size: int | None = None, crop: int = 224,
     return out
 
 
-def preprocess(images: Sequence[np.ndarray], preset: str) -> torch.Tensor:
-    """uint8 RGB images -> model input batch for ``preset``."""
-    return apply_preset(to_batch(images), preset)
+def preprocess(images: Sequence[np.ndarray], preset: str, chunk: int = 32) -> torch.Tensor:
+    """uint8 RGB images -> model input batch for ``preset``, converted ``chunk`` images at a time into the output (one
+    whole-batch ``apply_preset(to_batch(images), preset)`` holds up to three float copies of the batch at once)."""
+    first = apply_preset(to_batch(images[:chunk]), preset)   # to_batch checks these images
+    for i in range(chunk, len(images)):                      # and here the others against image 0
+        a = np.asarray(images[i])
+        if a.shape != np.shape(images[0]) or a.dtype != np.uint8:
+            raise ValueError(f"image {i} has shape {a.shape} and dtype {a.dtype}; image 0: {np.shape(images[0])} uint8")
+    out = torch.empty((len(images), *first.shape[1:]), dtype=first.dtype)
+    out[:chunk] = first
+    for i in range(chunk, len(images), chunk):
+        out[i : i + chunk] = apply_preset(to_batch(images[i : i + chunk]), preset)
+    return out
 
 
 def load_for(model, paths, crop: int | None = None) -> torch.Tensor:

@@ -18,7 +18,7 @@ from PIL import Image
 from .model_choice import flops
 from .preprocessing import DEFAULT_CROP_PCT, resize_center_crop
 from .runtime import model_device, to_device
-from .train import predict
+from .train import inference_batch, predict
 
 POLICIES = ("crop", "squash", "pad")
 PAD_VALUE = (128, 128, 128)  # mid-grey: about 0 after any of tlkit's presets, i.e. "no signal"
@@ -62,9 +62,10 @@ def flops_per_image(model: torch.nn.Module, size: int) -> float:
 
 
 @torch.no_grad()
-def timed_predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 16) -> tuple[torch.Tensor, float]:
+def timed_predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int | None = None) -> tuple[torch.Tensor, float]:
     """``model``'s logits on ``x`` in eval mode (float32, CPU) and the wall time per image in milliseconds (one
-    warm-up batch first, not timed; CUDA synchronised)."""
+    warm-up batch first, not timed; CUDA synchronised). Default batch: ``inference_batch(x)``."""
+    batch_size = batch_size or inference_batch(x)
     predict(model, x[:batch_size], batch_size)
     dev = model_device(model)
     if dev.type == "cuda":

@@ -2,6 +2,7 @@
 this process may use, and the device named in words (what a result ran on)."""
 from __future__ import annotations
 
+import math
 import os
 import platform
 import random
@@ -53,8 +54,13 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def cpu_count() -> int:
-    """The cores this process may use (the affinity mask, not the machine's total)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may use: the affinity mask (not the machine's total), at most JupyterHub's per-user
+    ``CPU_LIMIT`` when its spawner sets one (students sharing a server's cores then do not oversubscribe them)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        return max(1, min(cores, math.ceil(float(os.environ["CPU_LIMIT"]))))
+    except (KeyError, ValueError):
+        return cores
 
 
 def device_name(dev: torch.device | None = None) -> str:

@@ -7,5 +7,6 @@
 * :mod:`~tlkit.course.interview` -- INTERVIEW.md, ``tlkit interview`` and ``tlkit record``;
 * :mod:`~tlkit.course.reproduce`, :mod:`~tlkit.course.bench` -- the full-profile runner, the training benchmark;
 * :mod:`~tlkit.course.grading_cost` -- where one student's grading time goes, per lesson;
+* :mod:`~tlkit.course.hub` -- ``tlkit hub``, the course on JupyterHub for a class on one server;
 * :mod:`~tlkit.course.nbgrader_ext` -- our nbgrader extensions, one per file.
 """

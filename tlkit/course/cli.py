@@ -1,4 +1,5 @@
-"""The one ``tlkit`` command: ``tlkit check|audit|grade|interview|record|reproduce|bench ...`` (also ``python -m tlkit``).
+"""The one ``tlkit`` command: ``tlkit check|audit|grade|hub|interview|record|reproduce|bench ...``
+(also ``python -m tlkit``).
 
 Subcommands register themselves in ``SUBCOMMANDS`` through ``subcommand``; each gets an argparse sub-parser and
 returns the process exit code. The logic lives in the course modules (e.g. tlkit.course.audit), not here; each
@@ -85,6 +86,27 @@ def _grade(parser: argparse.ArgumentParser):
             return 2
         print(grade.format_report(outcomes, args.lesson, time.perf_counter() - t0, workers))
         return grade.exit_code(outcomes)
+    return run
+
+
+@subcommand("hub", "run the course on JupyterHub for a class on this server: Unix accounts from a CSV, the exchange, "
+                   "the Formgrader (needs root; exit 2 on bad input)")
+def _hub(parser: argparse.ArgumentParser):
+    parser.add_argument("--students", type=Path, required=True, metavar="CSV",
+                        help="the class list: a CSV with the header username,password,role (instructor or student)")
+    parser.add_argument("--ip", default="127.0.0.1",
+                        help="address the hub listens on (default 127.0.0.1; 0.0.0.0 opens it to the network)")
+    parser.add_argument("--port", type=int, default=8000, help="its port (default 8000)")
+    parser.add_argument("--prefix", type=Path, default=Path("/"),
+                        help="root of the exchange (PREFIX/srv/nbgrader/exchange), the global config "
+                             "(PREFIX/etc/jupyter), new homes (PREFIX/home) and the hub's state (default /)")
+    parser.add_argument("--grader", default="grader-tlkit",
+                        help="the account that owns the course (default grader-tlkit)")
+
+    def run(args) -> int:
+        from . import hub
+
+        return hub.main(args)
     return run
 
 
