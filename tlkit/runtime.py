@@ -2,6 +2,9 @@
 this process may use, and the device named in words (what a result ran on)."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import math
 import os
 import platform
@@ -61,6 +64,21 @@ def cpu_count() -> int:
         return max(1, min(cores, math.ceil(float(os.environ["CPU_LIMIT"]))))
     except (KeyError, ValueError):
         return cores
+
+
+@functools.cache
+def _malloc_trim():
+    libc = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+
+
+def release_freed_memory() -> None:
+    """Hand the heap pages freed so far back to the system (glibc's ``malloc_trim``; nothing where there is none).
+    torch's freed CPU buffers below glibc's mmap threshold otherwise stay in the process, and the next large
+    computation's peak comes on top of them."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def device_name(dev: torch.device | None = None) -> str:

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from . import checkpoint as ckpt
 from .data import endless
 from .models import pooled_features
-from .runtime import autocast, model_device, to_device
+from .runtime import autocast, model_device, release_freed_memory, to_device
 
 StepFn = Callable[[nn.Module, tuple, float], tuple]
 
@@ -49,6 +49,7 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int | None = None, pr
                 out.append(model(to_device(x[i : i + batch_size], dev)).float().cpu())
     finally:
         model.train(was_training)
+        release_freed_memory()   # the batches' activations: back to the system, not kept for the next call's peak
     return torch.cat(out)
 
 

@@ -16,7 +16,7 @@ import torch
 from tlkit import profile
 from tlkit.stats import Interval, Verdict
 from tlkit.files import write_json
-from tlkit.runtime import cpu_count, device, device_name, seed_everything
+from tlkit.runtime import cpu_count, device, device_name, release_freed_memory, seed_everything
 
 from .stubs import advise_on_stubs
 
@@ -103,19 +103,14 @@ class Lesson:
 
 
 def trim_memory_after_cells() -> None:
-    """In an IPython kernel on glibc (Linux): after every cell, hand the heap pages that cell freed back to the system
-    (``malloc_trim``). Without it a kernel keeps the peak of its largest cell: torch's freed activation buffers under
-    glibc's mmap threshold stay in the heap, and the next cell's peak comes on top (lesson 06: +0.8 GB)."""
-    import ctypes
-    import ctypes.util
-
+    """In an IPython kernel: after every cell, :func:`tlkit.runtime.release_freed_memory` (a kernel otherwise keeps
+    the peak of its largest cell, and the next cell's peak comes on top: lesson 06, +0.8 GB)."""
     from IPython import get_ipython
 
-    shell, libc = get_ipython(), ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
-    if shell is not None and trim is not None and not _TRIMMING:
+    shell = get_ipython()
+    if shell is not None and not _TRIMMING:
         _TRIMMING.append(shell)   # one hook per kernel, however often start_lesson runs
-        shell.events.register("post_run_cell", lambda result: trim(0))
+        shell.events.register("post_run_cell", lambda result: release_freed_memory())
 
 
 _TRIMMING: list = []
