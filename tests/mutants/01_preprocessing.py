@@ -1,7 +1,7 @@
 """Wrong versions of lesson 01's graded functions (see tests/test_mutants.py)."""
 MUTANTS = {
     "to_batch": {
-        "divides by 256 (255 no longer maps to 1.0)": ("div(255.0)", "div(256.0)"),
+        "divides by 256 (255 no longer maps to 1.0)": ("div_(255.0)", "div_(256.0)"),
         "a reshape instead of a permute (right shape, scrambled channels)": (
             "permute(0, 3, 1, 2)", "reshape(len(arrays), 3, *arrays[0].shape[:2])"),
         "only float dtypes rejected (int64 accepted)": ("if a.dtype != np.uint8:", "if a.dtype.kind == \"f\":"),
