@@ -121,13 +121,7 @@ def lab(tmp_path_factory):
     server = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, f"JupyterLab exited, see {home / 'jupyterlab.log'}"
-                time.sleep(0.5)
+        wait_until_up(f"{base}/api/status?token={token}", server, 60, home / "jupyterlab.log")
         with sync_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -138,21 +132,44 @@ def lab(tmp_path_factory):
             yield page, root, home
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
+        stop(server, 20)
         log.close()
 
 
-def _screenshot_on_failure(page, home, name):
-    path = home / f"failure-{name}.png"
+def wait_until_up(url: str, server: subprocess.Popen, seconds: float, log: Path) -> None:
+    """Poll ``url`` until it answers; fail with the log's tail if the server exits first or ``seconds`` pass."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            assert server.poll() is None, f"the server exited ({server.returncode}): {Path(log).read_text()[-3000:]}"
+            time.sleep(0.5)
+    pytest.fail(f"{url} did not answer within {seconds} s; log: {log}")
+
+
+def stop(server: subprocess.Popen, seconds: float) -> None:
+    """Terminate a server started in its own process group; kill the group if it is not gone in ``seconds``."""
+    server.terminate()
+    try:
+        server.wait(seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, 9)
+        server.wait()
+
+
+def screenshot(page, path: Path) -> str:
+    """A full-page screenshot of ``page`` at ``path``; what happened, in words."""
     try:
         page.screenshot(path=str(path), full_page=True)
-        print(f"\nscreenshot of the failure: {path}\nJupyterLab log: {home / 'jupyterlab.log'}")
+        return f"screenshot of the failure: {path}"
     except Exception as exc:  # the page itself may be gone
-        print(f"\nno screenshot ({exc}); JupyterLab log: {home / 'jupyterlab.log'}")
+        return f"no screenshot ({exc})"
+
+
+def _screenshot_on_failure(page, home, name):
+    print(f"\n{screenshot(page, home / f'failure-{name}.png')}\nJupyterLab log: {home / 'jupyterlab.log'}")
 
 
 def _open(page, path, restart=False):

@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +38,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot, stop, wait_until_up
 from tlkit.course import cli, hub
 from tlkit.course.grading import fill_in, nbgrader_meta, partially_solved, scores, total
 from tlkit.course.paths import CHECKOUT, SOLUTIONS
@@ -175,25 +174,12 @@ def running_hub(students: list[str], logs: Path, profile: str):
                                   start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(START_TIMEOUT_S * 2):
-            try:
-                urllib.request.urlopen(f"{base}/hub/health", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, f"tlkit hub exited ({server.returncode}): {log.read_text()[-3000:]}"
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"the hub did not answer within {START_TIMEOUT_S} s; log: {log}")
+        wait_until_up(f"{base}/hub/health", server, START_TIMEOUT_S, log)
         up = time.perf_counter() - started
         print(f"\nhub up in {up:.1f} s at {base} (log {log})")
         yield Class(base, layout, accounts, log, up)
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-            server.wait()
+        stop(server, 30)
         _remove_accounts([*accounts, layout.grader])
         shutil.rmtree(prefix, ignore_errors=True)
 
@@ -267,12 +253,7 @@ def _formgrader(page, action: str, wait_for: str):
 
 def _screenshots(pages: dict, folder: Path, log: Path) -> None:
     for who, page in pages.items():
-        path = folder / f"failure-{who}.png"
-        try:
-            page.screenshot(path=str(path), full_page=True)
-            print(f"screenshot: {path}")
-        except Exception as exc:  # the page itself may be gone
-            print(f"no screenshot of {who} ({exc})")
+        print(f"{who}: {screenshot(page, folder / f'failure-{who}.png')}")
     print(f"hub log: {log}")
 
 
