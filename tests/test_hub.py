@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -104,11 +105,14 @@ def _environment(**extra: str) -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=path, **extra)
 
 
+@dataclass
 class Class:
     """The running hub: its URL, layout, accounts, and how to run a command as one of them."""
-
-    def __init__(self, base: str, layout: hub.Layout, accounts: dict[str, hub.Account], log: Path, start_s: float):
-        self.base, self.layout, self.accounts, self.log, self.start_s = base, layout, accounts, log, start_s
+    base: str
+    layout: hub.Layout
+    accounts: dict[str, hub.Account]
+    log: Path
+    start_s: float
 
     def home(self, name: str) -> Path:
         return Path(pwd.getpwnam(name).pw_dir)

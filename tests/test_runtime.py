@@ -87,11 +87,12 @@ def test_cpu_count_honours_jupyterhubs_cpu_limit(monkeypatch, limit, expected):
     assert runtime.cpu_count() == (expected or cores)
 
 
-def test_kernel_hands_freed_memory_back_after_each_cell(monkeypatch):
+def test_kernel_hands_freed_memory_back_after_each_cell():
     from IPython.core.interactiveshell import InteractiveShell
 
-    monkeypatch.setattr(session, "_TRIMMING", [])
     shell = InteractiveShell.instance()
+    if session._release_after_cell in shell.events.callbacks["post_run_cell"]:   # registered by an earlier test
+        shell.events.unregister("post_run_cell", session._release_after_cell)
     before = len(shell.events.callbacks["post_run_cell"])
     session.trim_memory_after_cells()
     session.trim_memory_after_cells()                      # start_lesson run twice: still one hook

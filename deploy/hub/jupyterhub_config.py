@@ -48,7 +48,7 @@ c.Spawner.env_keep.append("TLKIT_PROFILE")  # quick by default; the test runs ke
 c.Spawner.http_timeout = 120  # a first start imports JupyterLab and nbgrader: slow on a busy server
 # each student's fair share of the cores: the local spawner does not enforce it, but passes it as CPU_LIMIT, and
 # tlkit's lessons run that many torch threads (tlkit.runtime.cpu_count): 6 students of lesson 01 on 2 cores took
-# 558 s each with 2 threads apiece (61 s alone)
+# 164-190 s each with 1 thread apiece, 558 s with 2 (results/hub.json)
 c.Spawner.cpu_limit = max(1, (os.cpu_count() or 1) // max(1, len(students)))
 # the memory one student needs (tlkit.course.hub.MEM_LIMIT, from every lesson's measured peak): passed as MEM_LIMIT
 # (JupyterLab's resource display shows it); enforced by spawners with cgroups (systemdspawner, KubeSpawner), not by

@@ -210,7 +210,7 @@ def hub_environment(students: Path, layout: Layout, ip: str, port: int) -> dict[
 
 def layout_from_environment(env=os.environ) -> Layout:
     """The layout ``tlkit hub`` passed to ``jupyterhub_config.py``."""
-    return Layout(Path(env.get("TLKIT_HUB_PREFIX", "/")), env.get("TLKIT_HUB_GRADER", "grader-tlkit"))
+    return Layout(Path(env.get("TLKIT_HUB_PREFIX", "/")), env.get("TLKIT_HUB_GRADER", Layout.grader))
 
 
 def _run(*cmd: str, input: str | None = None) -> None:

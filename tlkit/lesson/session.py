@@ -104,16 +104,17 @@ class Lesson:
 
 def trim_memory_after_cells() -> None:
     """In an IPython kernel: after every cell, :func:`tlkit.runtime.release_freed_memory` (a kernel otherwise keeps
-    the peak of its largest cell, and the next cell's peak comes on top: lesson 06, +0.8 GB)."""
+    the peak of its largest cell, and the next cell's peak comes on top: lesson 06, +0.8 GB). Registered once per
+    kernel, however often start_lesson runs."""
     from IPython import get_ipython
 
     shell = get_ipython()
-    if shell is not None and not _TRIMMING:
-        _TRIMMING.append(shell)   # one hook per kernel, however often start_lesson runs
-        shell.events.register("post_run_cell", lambda result: release_freed_memory())
+    if shell is not None and _release_after_cell not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _release_after_cell)
 
 
-_TRIMMING: list = []
+def _release_after_cell(result) -> None:
+    release_freed_memory()
 
 
 def start_lesson(seed: int = 0) -> Lesson:
