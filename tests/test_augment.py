@@ -1,4 +1,5 @@
-"""tlkit.augment: cutout, mixup, cutmix, the augmented training step and random-resized-crop (fast unit tests)."""
+"""tlkit.augment: cutout, mixup, cutmix, the augmented training step, random-resized-crop and colour jitter (fast unit
+tests)."""
 import math
 
 import numpy as np
@@ -7,8 +8,16 @@ import torch
 from scipy import stats
 from scipy.special import betaincinv
 from torch.nn import functional as F
+from torchvision.transforms import ColorJitter
 
-from tlkit.augment import augmented_step, cutmix, cutout, mixup, random_resized_crop
+from tlkit.augment import (
+    augmented_step,
+    color_jitter,
+    cutmix,
+    cutout,
+    mixup,
+    random_resized_crop,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors (tests/conftest.py)
 
@@ -119,3 +128,24 @@ def test_random_resized_crop_is_seeded_and_keeps_the_input():
     assert a.shape == (3, 3, 16, 16) and torch.equal(a, b) and torch.equal(x, before)
     whole = random_resized_crop(x, 20, torch.Generator().manual_seed(0), scale=(1.0, 1.0), ratio=(1.0, 1.0), flip=False)
     assert whole.shape == (3, 3, 20, 20)
+
+
+def test_color_jitter_is_torchvisions_color_jitter_per_image_with_the_generators_draws():
+    rgb = torch.rand(4, 3, 9, 7)
+
+    def torchvision_jitter(seed):                          # ColorJitter draws from the global generator, image by image
+        torch.manual_seed(seed)
+        jitter = ColorJitter(brightness=0.4, contrast=0.3, saturation=0.5)
+        return torch.stack([jitter(img) for img in rgb])
+
+    x = rgb * 2 - 1                                       # the tf preset (the default): model inputs in [-1, 1]
+    before = x.clone()
+    out = color_jitter(x, torch.Generator().manual_seed(5), brightness=0.4, contrast=0.3, saturation=0.5)
+    assert torch.equal(x, before)
+    assert torch.allclose(out, torchvision_jitter(5) * 2 - 1, atol=1e-5)
+    mean, std = torch.tensor((0.485, 0.456, 0.406)).view(3, 1, 1), torch.tensor((0.229, 0.224, 0.225)).view(3, 1, 1)
+    out = color_jitter((rgb - mean) / std, torch.Generator().manual_seed(5), 0.4, 0.3, 0.5, mean=mean, std=std)
+    assert torch.allclose(out * std + mean, torchvision_jitter(5), atol=1e-5), "the torch preset: the same jitter in RGB"
+    same = color_jitter(x[:1].expand(6, -1, -1, -1), torch.Generator().manual_seed(0))
+    assert all(not torch.allclose(same[0], s) for s in same[1:]), "each image gets its own factors"
+    assert torch.allclose(color_jitter(x, torch.Generator(), 0, 0, 0), x, atol=1e-6), "strength 0: unchanged"

@@ -52,8 +52,9 @@ def test_one_command_lists_every_subcommand():
 
 SOLUTIONS = PACKAGE.parent / "solutions"
 LESSON_SOURCES = sorted(p for p in SOLUTIONS.glob("*/*.ipynb") if p.parent.name == p.stem)
-UNGRADED_BUDGET = 2450  # non-blank ungraded code lines over lessons 01-09 (3,198 before the lesson runtime, 2,200 after;
-# issue 24 added the intervals, run-health checks and sample sizes every verdict now shows)
+UNGRADED_BUDGET = 2810  # non-blank ungraded code lines over every lesson (3,198 over 01-09 before the lesson runtime,
+# 2,200 after; issue 24 added the intervals, run-health checks and sample sizes every verdict now shows: 2,449; issue 28
+# the measured families, schedules, colour jitter, batch sizes and Keras script in 02/05/06/08 and lesson 10: 2,805)
 
 
 def _ungraded_cells(path: Path) -> list[str]:
@@ -65,19 +66,18 @@ def _ungraded_cells(path: Path) -> list[str]:
 
 
 def test_lessons_show_teaching_not_plumbing():
-    """Lessons 01-09 hold at most UNGRADED_BUDGET non-blank lines of ungraded code; no helper is defined in two lessons,
+    """The lessons hold at most UNGRADED_BUDGET non-blank lines of ungraded code; no helper is defined in two lessons,
     and no lesson redefines a function or class that tlkit defines (reporting and plumbing live in tlkit.lesson)."""
     from tlkit.course.audit import tlkit_references
 
     lines, defined = 0, {}
     for path in LESSON_SOURCES:
         for source in _ungraded_cells(path):
-            if path.parent.name[:2] <= "09":
-                lines += sum(1 for line in source.splitlines() if line.strip())
+            lines += sum(1 for line in source.splitlines() if line.strip())
             for node in ast.parse(source).body:
                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                     defined.setdefault(node.name, []).append(path.parent.name)
-    assert lines <= UNGRADED_BUDGET, f"{lines} ungraded code lines in lessons 01-09 (budget {UNGRADED_BUDGET})"
+    assert lines <= UNGRADED_BUDGET, f"{lines} ungraded code lines in the lessons (budget {UNGRADED_BUDGET})"
     twice = {name: where for name, where in defined.items() if len(set(where)) > 1}
     assert not twice, f"helpers defined in two lessons (move them to tlkit.lesson): {twice}"
     library = set(tlkit_references())

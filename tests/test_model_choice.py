@@ -1,13 +1,18 @@
 """tlkit.model_choice: parameters by kind, latency (median after warm-up, eval, no autograd, mode restored),
-the Pareto front (weak/strict dominance, ties, duplicates), FLOPs."""
+the Pareto front (weak/strict dominance, ties, duplicates), FLOPs (attention on a CPU included), the weightless
+family builds, and the published table against the architectures timm builds."""
 import time
 
 import pytest
+import timm
 import torch
 from torch import nn
+from torch.nn import functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 from tlkit import models
-from tlkit.model_choice import count_parameters_by_kind, flops, measure_latency, pareto_front
+from tlkit.model_choice import (FAMILIES, PUBLISHED, count_parameters_by_kind, flops, measure_latency, pareto_front,
+                                random_model)
 
 
 class Scale(nn.Module):
@@ -91,3 +96,53 @@ def test_flops_counts_convolutions_and_restores_mode():
     assert conv.training
     lite = models.efficientnet_lite(0, pretrained=False)
     assert 0.6e9 < flops(lite, torch.zeros(1, 3, 224, 224)) < 1.0e9          # published: about 0.4 G multiply-adds
+
+
+class Attention(nn.Module):
+    def forward(self, x):
+        return F.scaled_dot_product_attention(x, x, x)
+
+
+def test_flops_counts_attention_on_cpu():
+    b, h, n, d = 2, 3, 5, 4
+    assert flops(Attention(), torch.zeros(b, h, n, d)) == 2 * (2 * b * h * n * n * d)   # q k^T, then weights @ v
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED))
+def test_published_parameter_counts_match_the_timm_builds(name):
+    row = PUBLISHED[name]
+    with torch.device("meta"):                      # shapes only: no memory, no initialisation
+        model = timm.create_model(name, pretrained=False, **dict(row.build))
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - row.params) <= max(0.01 * row.params, row.params_step / 2), f"{name}: timm {n:,}, published {row.params:,}"
+    assert 0.6 < row.top1 < 0.9 and row.source
+    if not name.startswith("efficientnet_lite"):     # tlkit.models sets the Lite sizes (next test)
+        assert row.px == model.pretrained_cfg["input_size"][-1]
+
+
+def test_published_table_covers_the_families_and_the_lite_sizes():
+    assert set(FAMILIES) < set(PUBLISHED) and len(FAMILIES) == 6
+    assert all(PUBLISHED[f"efficientnet_lite{v}"].px == px for v, (px, _) in models.LITE_INPUT.items())
+    assert PUBLISHED["resnet50"].params == 25_557_032 and PUBLISHED["resnet50"].top1 == 0.7613   # the seed's 25.6M / 76.1%
+
+
+def test_random_model_weightless_channels_last_eval():
+    model = random_model("resnet18")
+    with torch.device("meta"):
+        reference = timm.create_model("resnet18", pretrained=False)
+    params = dict(model.named_parameters())
+    assert not model.training and all(p.device.type == "cpu" for p in params.values())
+    assert [(k, p.shape) for k, p in params.items()] == [(k, p.shape) for k, p in reference.named_parameters()]
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in params.values() if p.ndim == 4)
+    assert torch.equal(model.bn1.running_var, torch.ones(64)) and torch.equal(model.bn1.weight, torch.ones(64))
+    assert torch.equal(model.bn1.bias, torch.zeros(64)) and torch.equal(model.bn1.running_mean, torch.zeros(64))
+    assert params["conv1.weight"].std() > 0 and params["fc.weight"].std() > 0
+    y = model(torch.randn(2, 3, 64, 64).contiguous(memory_format=torch.channels_last))
+    assert y.shape == (2, 1000) and torch.isfinite(y).all()
+    vit = random_model("vit_tiny_patch16_224")                   # parameters no reset_parameters covers
+    x = torch.zeros(1, 3, 224, 224)
+    assert 0.01 < vit.cls_token.std() < 0.03 and torch.isfinite(vit(x)).all()
+    plain = FlopCounterMode(display=False)                       # torch's counter alone misses the CPU attention
+    with torch.no_grad(), plain:
+        vit(x)
+    assert flops(vit, x) - plain.get_total_flops() == 12 * 4 * 3 * 197 * 197 * 64   # blocks, heads, tokens, head dim

@@ -70,3 +70,17 @@ def test_efficientnet_lite0_is_efficientnet_lite_variant_0():
     assert all(torch.equal(u, v) for u, v in zip(a.state_dict().values(), b.state_dict().values()))
     with pytest.raises(ValueError, match="variant"):
         models.efficientnet_lite(3)
+
+
+def test_stage_features_pools_every_stage_in_one_pass():
+    """One pooled vector per stage (stem, 7 block groups, head conv), batch-independent, hooks removed afterwards."""
+    model = models.efficientnet_lite0(pretrained=False).eval()
+    x = torch.randn(5, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    feats = models.stage_features(model, x, batch_size=2)
+    assert len(feats) == 9 and all(f.shape[0] == 5 for f in feats)
+    assert feats[-1].shape[1] == model.num_features and feats[0].shape[1] == model.conv_stem.out_channels
+    with torch.no_grad():
+        pooled = model.forward_features(x).mean((2, 3))
+    assert torch.allclose(feats[-1], pooled, atol=1e-5), "the head conv stage is the model's pooled features"
+    assert torch.allclose(models.stage_features(model, x, batch_size=5)[4], feats[4], atol=1e-5)
+    assert not any(m._forward_hooks for m in model.modules()), "hooks left behind"

@@ -9,7 +9,7 @@ How it grades, in one kernel per lesson: the solution notebook runs in the grade
 for each mutant, the wrong definition replaces the reference in the kernel and every test cell of that function
 (visible and hidden: the cells whose grade_id starts with ``test_<function>``) is run again, each under a time limit;
 the reference is restored after each mutant. nbgrader gives a test cell its points iff it runs without an error, so a
-mutant loses points iff one of its test cells raises. Lessons 05-09 need at least 3 mutants per graded function.
+mutant loses points iff one of its test cells raises. Lessons 05-10 need at least 3 mutants per graded function.
 
 ``python tests/test_mutants.py <lesson>`` prints each mutant's outcome (for writing mutants and hidden tests).
 """
@@ -30,7 +30,7 @@ from tlkit.course.paths import SOLUTIONS
 
 MUTANTS = Path(__file__).parent / "mutants"
 REQUIRED = ["05_input_size_augmentation", "06_model_choice_distillation", "07_multitask_selfsupervised",
-            "08_production_pipeline", "09_bug_hunts"]
+            "08_production_pipeline", "09_bug_hunts", "10_what_makes_a_good_source"]
 MIN_MUTANTS = 3
 CELL_SECONDS = 120
 
@@ -130,7 +130,7 @@ def survivors(outcome: dict) -> list[str]:
 
 @pytest.mark.parametrize("lesson", REQUIRED)
 def test_enough_mutants(lesson):
-    """Lessons 05-09: at least 3 wrong versions of every graded function."""
+    """Lessons 05-10: at least 3 wrong versions of every graded function."""
     assert (MUTANTS / f"{lesson}.py").exists(), f"tests/mutants/{lesson}.py is missing"
     wrong = load(lesson)
     short = {f: len(wrong.get(f, {})) for f in exercises(SOLUTIONS / lesson / f"{lesson}.ipynb")

@@ -150,3 +150,14 @@ def test_preprocess_in_chunks_equals_the_whole_batch():
         pp.preprocess(images[:40] + [images[0][:5]], "tf")
     with pytest.raises(ValueError, match="at least one"):
         pp.preprocess([], "tf")
+
+
+def test_digits_as_photos():
+    """Grey or colour 28 px digits -> 3 x size x size in the preset (tf: [-1, 1]), the digit's ink kept."""
+    grey = np.zeros((2, 28, 28), np.uint8)
+    grey[:, 10:18, 12:16] = 255
+    x = pp.digits_as_photos(grey, 64, "tf")
+    assert x.shape == (2, 3, 64, 64) and x.min() >= -1 and x.max() <= 1
+    assert x[0, :, 32, 32].min() > 0.9 and x[0, :, 2, 2].max() < -0.9, "ink at the centre, background at the corner"
+    colour = np.repeat(grey[..., None], 3, axis=3)
+    assert torch.equal(pp.digits_as_photos(colour, 64, "tf"), x), "grey and its 3-channel copy give the same input"

@@ -109,6 +109,27 @@ def test_fit_early_stopping_stops_and_restores_the_best_weights():
                   early_stopping=train.EarlyStopping(2), monitor="val_acc")
 
 
+def test_fit_steps_a_plateau_scheduler_with_the_monitored_value():
+    x, y = _task(64)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 28 * 28, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    losses, lrs = iter([1.0, 0.9, 0.95, 0.95, 0.95, 0.8]), []
+
+    def step(model, batch, progress):
+        lrs.append(opt.param_groups[0]["lr"])
+        return train.supervised_step(model, batch, progress)
+
+    hist = train.fit(model, data.loader(x, y, batch_size=16), opt, steps=12, eval_every=2, step_fn=step,
+                     val=lambda m: {"val_loss": next(losses)}, monitor="val_loss", plateau=plateau, progress=False)
+    assert hist["val_loss"] == [1.0, 0.9, 0.95, 0.95, 0.95, 0.8]
+    # records 3 and 4 do not beat 0.9: the second bad one (> patience 1) halves the LR; records 5 and 6 do not halve it
+    assert lrs == pytest.approx([0.1] * 8 + [0.05] * 4), "the LR after each record follows the monitored value"
+    for bad in ({"lr_factor": lambda p: 1.0}, {"checkpoint": "c.pt"}):
+        with pytest.raises(ValueError, match="plateau"):
+            train.fit(model, data.loader(x, y, batch_size=16), opt, steps=2, plateau=plateau, progress=False, **bad)
+
+
 def test_warmup_cosine():
     lrs = [train.warmup_cosine(s, 10, 3, 1.0, 0.1) for s in range(10)]
     assert lrs[:4] == pytest.approx([0, 1 / 3, 2 / 3, 1.0]) and lrs[-1] == pytest.approx(0.1)

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = ["augment", "bug_hunts", "calibration", "checkpoint", "dann", "data", "distillation", "files", "forgetting",
            "freezing", "model_choice", "models", "multitask", "preprocessing", "pretext", "profile", "resolution",
-           "runtime", "stats", "train"]
+           "runtime", "sources", "stats", "train"]
 
 
 def __getattr__(name):

@@ -9,8 +9,9 @@
   features" (ICCV): a box of the partner image pasted in, targets mixed by the box's area.
 
 ``random_resized_crop`` (with a left-right flip) is the standard Inception-style crop, the baseline they are
-compared with. ``augmented_step`` is the ``tlkit.train.fit`` step function that trains on an augmented batch and
-its soft targets (the cross-entropy with soft targets), the reference of lesson 05's exercise of that name.
+compared with; ``color_jitter`` is torchvision's ``ColorJitter`` (brightness, contrast, saturation) per image.
+``augmented_step`` is the ``tlkit.train.fit`` step function that trains on an augmented batch and its soft targets
+(the cross-entropy with soft targets), the reference of lesson 05's exercise of that name.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 from scipy.special import betaincinv
+from torchvision.transforms import functional as TF
 
 
 def cutout(x, size, generator):
@@ -109,3 +111,29 @@ def random_resized_crop(x, size: int, generator: torch.Generator, scale=(0.25, 1
             crop = crop.flip(-1)
         out.append(crop)
     return torch.cat(out)
+
+
+def color_jitter(x, generator: torch.Generator, brightness=0.4, contrast=0.4, saturation=0.4,
+                 mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> torch.Tensor:
+    """torchvision's ``ColorJitter(brightness, contrast, saturation)`` applied to every image of the model-input
+    batch ``x`` (N x 3 x H x W) on its own, every draw from ``generator``. The defaults, 0.4 each, are timm's
+    training default (``color_jitter=0.4``).
+
+    Per image, ColorJitter's draws in its order: ``torch.randperm(4)`` (the order of brightness, contrast,
+    saturation and hue, the last unused), then a factor uniform in ``[max(0, 1 - v), 1 + v]`` for each strength
+    ``v`` that is not 0. The image is taken back to RGB in [0, 1] (``x * std + mean``; the defaults are the ``tf``
+    preset of EfficientNet-Lite), adjusted with ``torchvision.transforms.functional.adjust_*`` (results clipped to
+    [0, 1]) and returned in the model's input range. A new tensor: ``x`` is not modified."""
+    ranges = [None if v == 0 else (max(0.0, 1 - v), 1 + v) for v in (brightness, contrast, saturation)]
+    adjust = (TF.adjust_brightness, TF.adjust_contrast, TF.adjust_saturation)
+    mean, std = (torch.as_tensor(v, dtype=x.dtype, device=x.device).view(3, 1, 1) for v in (mean, std))
+    out = []
+    for img in x:
+        order = torch.randperm(4, generator=generator).tolist()
+        factors = [None if r is None else float(torch.empty(1).uniform_(*r, generator=generator)) for r in ranges]
+        rgb = img * std + mean
+        for i in order:
+            if i < 3 and factors[i] is not None:
+                rgb = adjust[i](rgb, factors[i])
+        out.append((rgb - mean) / std)
+    return torch.stack(out)

@@ -191,16 +191,22 @@ def per_class(labels, k: int | None, seed: int = 0) -> np.ndarray:
     return np.sort(np.array(chosen, dtype=np.int64))
 
 
-def digit_inputs(images, mean=None, std=None, scale: float = 255.0) -> torch.Tensor:
+def digit_inputs(images, mean=None, std=None, scale: float = 255.0, chunk: int = 10_000) -> torch.Tensor:
     """Digit images (uint8 N x H x W grey, or N x H x W x 3) -> float32 N x 3 x H x W: grey replicated to 3
     channels, divided by ``scale``, then standardised per channel with ``mean``/``std`` (3 values each; default
-    none). One pipeline for every digit domain (MNIST, MNIST-M, USPS)."""
-    x = torch.as_tensor(np.asarray(images), dtype=torch.float32).div_(scale)
-    x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)   # views, no copy yet
-    if mean is None:
-        return x.contiguous()
-    out = torch.sub(x, torch.as_tensor(mean).view(1, 3, 1, 1), out=torch.empty(x.shape))  # the one N x 3 x H x W copy
-    return out.div_(torch.as_tensor(std).view(1, 3, 1, 1))
+    none). One pipeline for every digit domain (MNIST, MNIST-M, USPS); ``chunk`` images at a time are converted into
+    the one output tensor (no full-size float temporary)."""
+    images = np.asarray(images)
+    out = torch.empty(len(images), 3, *images.shape[1:3])
+    for i in range(0, len(images), chunk):
+        x = torch.as_tensor(images[i : i + chunk], dtype=torch.float32).div_(scale)
+        x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)   # views, no copy yet
+        if mean is None:
+            out[i : i + chunk] = x
+        else:
+            torch.sub(x, torch.as_tensor(mean).view(1, 3, 1, 1), out=out[i : i + chunk])
+            out[i : i + chunk].div_(torch.as_tensor(std).view(1, 3, 1, 1))
+    return out
 
 
 def channel_stats(*image_sets) -> tuple[torch.Tensor, torch.Tensor]:

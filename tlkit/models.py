@@ -14,6 +14,22 @@ def pooled_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return model.forward_head(model.forward_features(x), pre_logits=True)
 
 
+def stage_features(model: nn.Module, x: torch.Tensor, batch_size: int = 16) -> list[torch.Tensor]:
+    """EfficientNet's trunk read at every stage (``efficientnet_stages``: stem, the 7 block groups, head conv): each
+    stage's output globally average-pooled, one N x channels tensor per stage, in one eval pass without gradients."""
+    outputs = []
+    hooks = [m.register_forward_hook(lambda m, i, out: outputs.append(out.float().mean((2, 3)).cpu()))
+             for m in [model.bn1, *model.blocks, model.bn2]]
+    try:
+        with torch.no_grad():
+            for i in range(0, len(x), batch_size):
+                model.eval().forward_features(x[i : i + batch_size].to(next(model.parameters()).device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return [torch.cat(outputs[s :: len(hooks)]) for s in range(len(hooks))]
+
+
 class Wrapper(nn.Module):
     """Base of models built around a timm-interface ``backbone`` (``tlkit.dann.DANN``, ``tlkit.forgetting.TwoHeads``):
     they keep the interface; a subclass says which classifier ``get_classifier`` (and so ``model(x)``) uses."""

@@ -74,6 +74,15 @@ def apply_preset(x: torch.Tensor, preset: str) -> torch.Tensor:
     return x.flip(1) * 255.0 - mean
 
 
+def digits_as_photos(images, size: int, preset: str) -> torch.Tensor:
+    """Digit images (uint8 N x 28 x 28 grey or N x 28 x 28 x 3) as an ImageNet model's input: 3 channels, resized
+    bilinearly to ``size`` x ``size``, in ``preset``."""
+    from .data import digit_inputs
+
+    x = torch.nn.functional.interpolate(digit_inputs(images), size=size, mode="bilinear", align_corners=False)
+    return apply_preset(x, preset)
+
+
 def resize_center_crop(img: Image.Image, size: int = 256, crop: int = 224) -> Image.Image:
     """Shorter side to ``size`` (aspect kept, bilinear), then the central ``crop`` x ``crop`` square."""
     if crop > size:

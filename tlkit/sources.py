@@ -3,7 +3,9 @@
 * ``class_subset`` -- a pretraining set of chosen classes, the same number of images each (scale vs diversity);
 * ``ridge_probe`` -- a closed-form linear probe (ridge regression onto one-hot targets, unpenalised bias);
 * ``label_efficiency`` -- the label budget at which an accuracy curve reaches a target (log-linear interpolation);
-* ``linear_cka`` -- linear centred kernel alignment of two representations (Kornblith et al. 2019).
+* ``linear_cka`` -- linear centred kernel alignment of two representations (Kornblith et al. 2019);
+
+and ``IMAGENET``: the two data sets called "ImageNet", as published (every checkpoint here is an ImageNet-1k one).
 """
 from __future__ import annotations
 
@@ -12,6 +14,16 @@ import math
 import numpy as np
 import torch
 from torch.nn import functional as F
+
+IMAGENET = {   # published counts, with their sources: never measured here (the package ships 1 photo per class)
+    "ImageNet-1k": {"also called": "ILSVRC-2012 (the ImageNet Large Scale Visual Recognition Challenge data)",
+                    "classes": 1_000, "training images": 1_281_167, "validation images": 50_000,
+                    "source": "Russakovsky et al. 2015, 'ImageNet Large Scale Visual Recognition Challenge', IJCV"},
+    "ImageNet-21k": {"also called": "the full ImageNet (fall 2011 release)", "classes": 21_841,
+                     "training images": 14_197_122, "validation images": None,
+                     "source": "Deng et al. 2009 (CVPR); counts of the fall 2011 release as given by Ridnik et al. "
+                               "2021, 'ImageNet-21K Pretraining for the Masses'"},
+}
 
 
 def class_subset(labels, classes, per_class: int, generator: torch.Generator) -> torch.Tensor:

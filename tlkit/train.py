@@ -131,6 +131,7 @@ def fit(
     resume: str | Path | None = None,
     early_stopping: "EarlyStopping | None" = None,
     monitor: str = "val_acc",
+    plateau: torch.optim.lr_scheduler.ReduceLROnPlateau | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``steps`` optimizer steps, or ``epochs`` passes over ``batches`` (re-iterated as needed).
 
@@ -151,6 +152,10 @@ def fit(
     a finished checkpoint returns its history at once. ``early_stopping`` (an :class:`EarlyStopping`) is stepped
     with the ``monitor`` entry of every record; training stops when it says so, and the weights of the best record
     are put back into ``model`` at the end.
+
+    ``plateau`` (a ``torch.optim.lr_scheduler.ReduceLROnPlateau`` built on ``optimizer``, or anything with
+    ``step(value)``) is stepped with the ``monitor`` entry of every record and sets the learning rates itself: not with
+    ``lr_factor``, and not checkpointed (not with ``checkpoint`` or ``resume``).
     """
     if not isinstance(batches, Sized) or len(batches) == 0:
         raise ValueError("fit needs batches with a length > 0 (batches per epoch), e.g. tlkit.data.loader(...)")
@@ -161,6 +166,9 @@ def fit(
     if steps < 1:
         raise ValueError(f"nothing to train: {steps} steps")
     eval_every = eval_every or per_epoch
+    if plateau is not None and (lr_factor is not None or checkpoint is not None or resume is not None):
+        raise ValueError("plateau sets the learning rates itself and is not checkpointed: no lr_factor, checkpoint "
+                         "or resume with it")
     dev = model_device(model)
     if resume is None:
         run = ckpt.RunState.start(optimizer, batches)
@@ -183,6 +191,8 @@ def fit(
             _record(run.history, model, val, step, per_epoch, sums, n_seen, time.perf_counter() - start)
             sums, n_seen = {}, 0
             bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in run.history.items() if k not in ("step", "epoch", "seconds")})
+            if plateau is not None:
+                plateau.step(_monitored(run.history, monitor))
             stop = early_stopping is not None and _early_stop(early_stopping, run, model, monitor)
             run.done = stop or step == steps
             if run.done and run.best_weights is not None:
@@ -236,13 +246,18 @@ def _record(history: dict, model, val, step: int, per_epoch: int, sums: dict, n_
     history["seconds"].append(seconds)
 
 
+def _monitored(history: dict, monitor: str) -> float:
+    """The last record's ``monitor`` value (ValueError naming the history's keys when there is none)."""
+    if monitor not in history:
+        raise ValueError(f"monitor={monitor!r} is not in the history: {list(history)}")
+    return history[monitor][-1]
+
+
 def _early_stop(early_stopping: "EarlyStopping", run: ckpt.RunState, model, monitor: str) -> bool:
     """Step ``early_stopping`` with the last record's ``monitor`` value; keep the weights when it improved. True:
     stop training."""
-    if monitor not in run.history:
-        raise ValueError(f"monitor={monitor!r} is not in the history: {list(run.history)}")
     before = early_stopping.best
-    stop = bool(early_stopping.step(run.history[monitor][-1]))
+    stop = bool(early_stopping.step(_monitored(run.history, monitor)))
     if before is None or early_stopping.best != before:  # improved: keep these weights
         run.best_weights = ckpt.cpu_state_dict(model)
     return stop
