@@ -40,19 +40,9 @@ def ridge_probe(features, labels, num_classes, l2):
         "None when never reached": ("    return math.inf", "    return None"),
         "no interpolation: the first budget that reaches it": ("            b0, a0 = points[i - 1]",
                                                                "            return float(budget)"),
-        "the last crossing": """
-def label_efficiency(budgets, accuracies, target):
-    points = sorted(zip(budgets, accuracies))
-    for i in range(len(points) - 1, -1, -1):
-        budget, acc = points[i]
-        if acc >= target and (i == 0 or points[i - 1][1] < target):
-            if i == 0:
-                return float(budget)
-            b0, a0 = points[i - 1]
-            t = (target - a0) / (acc - a0)
-            return float(math.exp(math.log(b0) + t * (math.log(budget) - math.log(b0))))
-    return math.inf
-""",
+        "the last crossing": [("for i, (budget, acc) in enumerate(points):",
+                               "for i, (budget, acc) in reversed(list(enumerate(points))):"),
+                              ("if acc >= target:", "if acc >= target and (i == 0 or points[i - 1][1] < target):")],
     },
     "linear_cka": {
         "no centring": ("x, y = x - x.mean(0), y - y.mean(0)", "pass"),
