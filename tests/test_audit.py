@@ -120,6 +120,7 @@ def _cli(*args):
                           env=grading.nbgrader_env())
 
 
+@pytest.mark.slow
 def test_cli_audit_exit_codes(tiny_course):
     release = str(FIXTURES / "release" / "tiny" / "tiny.ipynb")
     flagged = _cli("audit", "tiny", "--course", str(tiny_course), "--release", release)

@@ -26,10 +26,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlkit.course.grading import LESSON_IDS, fill_in, generate, nbgrader_env, new_course
+from tlkit.course.grading import LESSON_IDS, fill_in, nbgrader_env
 from tlkit.course.paths import CHECKOUT as ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = os.environ.get("TLKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -93,17 +93,15 @@ def _comparable(nb: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, copy_course):
     """(page, course root, log): JupyterLab over a copy of the course, one Chromium page on it."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs `pip install playwright`")
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's `chromium` (apt-get install chromium)")
-    root = tmp_path_factory.mktemp("course")
+    # the releases as nbgrader makes them from solutions/ now (test_lessons: == lessons/)
+    root = copy_course(tmp_path_factory.mktemp("lab") / "course")
     home = tmp_path_factory.mktemp("jupyter")
     shutil.copy(ROOT / "jupyter_server_config.py", root / "jupyter_server_config.py")
-    for lesson in LESSON_IDS:  # the releases as nbgrader makes them from solutions/ now (test_lessons: == lessons/)
-        new_course(root, lesson)
-        generate(root, lesson)
     (root / "blank").mkdir()
     shutil.copy(root / "lessons" / LESSON_IDS[0] / f"{LESSON_IDS[0]}.ipynb", root / "blank")
     for rel, value in SETTINGS.items():

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import torch
@@ -16,11 +15,12 @@ from tlkit.runtime import seed_everything
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 STEPS, EVERY, N = 60, 5, 320
+STOP_AT = 23  # the step the killed run is SIGKILLed in (its last checkpoint: step 20)
 
 # The run, as a script: a small DigitNet with dropout on the first N real MNIST digits; a flipped, shuffled loader;
 # AdamW with an LR schedule. Shared by the subprocess that is killed and by the in-process runs.
 RUN = textwrap.dedent(f"""
-    import sys, time
+    import sys
     import torch
     from torch import nn
     from tlkit import data, models, train
@@ -36,18 +36,22 @@ RUN = textwrap.dedent(f"""
         batches = data.loader(x, y, batch_size=32, shuffle=True, seed=1, flip=True)
         return model, opt, batches, data.loader(x[:64], y[:64], batch_size=64)
 
-    def run(checkpoint=None, resume=None, slow=0.0):
+    def run(checkpoint=None, resume=None, stop_at=None):
         model, opt, batches, val = build()
         def step(model, batch, progress):
-            time.sleep(slow)  # throttles the killed run only; no effect on the numbers
+            step.n += 1
+            if step.n == stop_at:  # the killed run: say so, then wait on stdin for the SIGKILL
+                print("stopped", flush=True)
+                sys.stdin.read()
             return train.supervised_step(model, batch, progress)
+        step.n = 0
         hist = train.fit(model, batches, opt, steps={STEPS}, val=val, eval_every={EVERY}, step_fn=step,
                          lr_factor=lambda p: 1 - 0.9 * p, progress=False, checkpoint=checkpoint, resume=resume)
         return model, hist
 
     if __name__ == "__main__":
         torch.set_num_threads(1)
-        run(checkpoint=sys.argv[1], slow=0.1)
+        run(checkpoint=sys.argv[1], stop_at=int(sys.argv[2]))
 """)
 
 
@@ -76,16 +80,11 @@ def _same_weights(a, b):
 def test_killed_run_resumes_to_the_same_weights_and_history(tmp_path):
     script, ns = _module(tmp_path)
     ckpt_path = tmp_path / "run.ckpt"
-    proc = subprocess.Popen([sys.executable, str(script), str(ckpt_path)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    try:
-        while not ckpt_path.exists():  # wait for the first complete checkpoint ...
-            assert proc.poll() is None, f"the run ended before a checkpoint: {proc.communicate()[1].decode()[-2000:]}"
-            assert time.monotonic() < deadline, "no checkpoint after 60 s"
-            time.sleep(0.02)
-        time.sleep(1.2)  # ... and a few more steps (and checkpoints) past it
-        assert proc.poll() is None, "the run finished before it could be killed (make it slower)"
+    proc = subprocess.Popen([sys.executable, str(script), str(ckpt_path), str(STOP_AT)], cwd=tmp_path,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:  # killed inside step STOP_AT, mid-run: the checkpoints up to it are written
+        said = proc.stdout.readline().decode()
+        assert said == "stopped\n", f"the run did not stop at step {STOP_AT}: {proc.communicate()[1].decode()[-2000:]}"
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
     finally:
@@ -93,8 +92,8 @@ def test_killed_run_resumes_to_the_same_weights_and_history(tmp_path):
             proc.kill()
             proc.wait()
     state = checkpoint.load(ckpt_path)
-    assert 0 < state["step"] < STEPS and not state["done"], state["step"]
-    assert state["step"] % EVERY == 0 and state["history"]["step"][-1] == state["step"]
+    assert state["step"] == STOP_AT - STOP_AT % EVERY and not state["done"], state["step"]
+    assert state["history"]["step"][-1] == state["step"]
 
     resumed, hist_resumed = ns["run"](checkpoint=ckpt_path, resume=ckpt_path)
     reference, hist_reference = ns["run"]()

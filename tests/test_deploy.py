@@ -130,6 +130,7 @@ def autograder(tmp_path_factory):
     return zip_path, results, run, expected
 
 
+@pytest.mark.slow
 def test_zip_holds_the_scripts_and_one_lesson(autograder):
     zip_path = autograder[0]
     with zipfile.ZipFile(zip_path) as z:
@@ -142,6 +143,7 @@ def test_zip_holds_the_scripts_and_one_lesson(autograder):
     assert not [n for n in names if "gradebook.db" in n or "/submitted/" in n or "results/smoke" in n]
 
 
+@pytest.mark.slow
 def test_results_json_follows_gradescopes_documented_fields(autograder):
     _, results, run, _ = autograder
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
@@ -149,6 +151,7 @@ def test_results_json_follows_gradescopes_documented_fields(autograder):
     assert all(t["visibility"] == "visible" for t in results["tests"])
 
 
+@pytest.mark.slow
 def test_scores_are_nbgraders(autograder):
     _, results, _, expected = autograder
     assert expected == {"test_add": (1.0, 1.0), "test_mean": (0.0, 2.0)}
@@ -160,6 +163,7 @@ def test_scores_are_nbgraders(autograder):
     assert mean["status"] == "failed" and mean["output"] == "ZeroDivisionError: float division by zero", mean
 
 
+@pytest.mark.slow
 def test_results_show_no_hidden_test(autograder):
     text = json.dumps(autograder[1])
     hidden = grading.hidden_test_lines(SOURCE)

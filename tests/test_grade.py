@@ -98,6 +98,7 @@ def mixed_class(tmp_path_factory):
     return course, other, proc, release, source
 
 
+@pytest.mark.slow
 def test_same_gradebook_as_nbgrader_autograde(mixed_class):
     nbgrader, tlkit, proc, _, _ = mixed_class
     assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
@@ -111,6 +112,7 @@ def test_same_gradebook_as_nbgrader_autograde(mixed_class):
                                                              for s in ("blank", "partial", "solver")}
 
 
+@pytest.mark.slow
 def test_report_lists_every_failure_with_its_reason(mixed_class):
     _, course, proc, _, _ = mixed_class
     print(proc.stdout)
@@ -125,6 +127,7 @@ def test_report_lists_every_failure_with_its_reason(mixed_class):
     assert not list((course / grade.WORK / TINY).glob("*/")), "no private course left behind"
 
 
+@pytest.mark.slow
 def test_rerun_skips_force_and_student_regrade_resubmission_regrades(mixed_class, tmp_path):
     _, graded, _, release, source = mixed_class
     course = tmp_path / "course"
@@ -167,6 +170,7 @@ def wait_for(path: Path, seconds: float = 180) -> str:
     return path.read_text()
 
 
+@pytest.mark.slow
 def test_killed_worker_and_timeout_write_nothing_and_the_next_run_grades(tmp_path):
     course, release, source = tiny_course(tmp_path)
     go, started = tmp_path / "go", tmp_path / "started"
@@ -226,6 +230,7 @@ def four_students(tmp_path) -> Path:
     return course
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_grade_each_student_once(tmp_path):
     course = four_students(tmp_path)
     runs = [start_tlkit_grade(course, "--workers", "2") for _ in range(2)]
@@ -256,6 +261,7 @@ def test_shards_are_stable_disjoint_and_cover_the_class():
             grade.parse_shard(bad)
 
 
+@pytest.mark.slow
 def test_shard_runs_at_once_split_the_class(tmp_path):
     course = four_students(tmp_path)
     runs = [start_tlkit_grade(course, "--shard", f"{i}/2", "--workers", "1") for i in range(2)]
@@ -265,6 +271,7 @@ def test_shard_runs_at_once_split_the_class(tmp_path):
     assert set(grades(course)) == set(SOLVERS + BLANKS)
 
 
+@pytest.mark.slow
 def test_bad_input_exits_2_with_one_line(tmp_path, mixed_class):
     _, course, _, _, _ = mixed_class
     proc = tlkit_grade(course, "--student", "nobody")
@@ -326,6 +333,7 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_postgresql_gradebook_matches_sqlite(mixed_class, postgres, tmp_path):
     nbgrader, _, _, _, _ = mixed_class
     course = tmp_path / "course"

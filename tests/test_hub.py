@@ -266,6 +266,7 @@ def _autograded_points() -> float:
                if (meta := nbgrader_meta(cell)).get("grade") and cell.cell_type == "code")
 
 
+@pytest.mark.slow
 @pytest.mark.hub
 def test_class_on_hub(classroom, tmp_path):
     from playwright.sync_api import sync_playwright
@@ -409,6 +410,7 @@ def _rss_of(uids: set[int]) -> dict[int, int]:
     return total_rss
 
 
+@pytest.mark.slow
 @pytest.mark.hub
 @pytest.mark.skipif(not LOAD, reason="load measurement: TLKIT_HUB_LOAD=N runs lesson 01 (quick profile) for N "
                                      "students at once (minutes, GBs per student) and writes results/hub.json")

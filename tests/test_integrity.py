@@ -12,6 +12,7 @@ from tlkit.course.paths import SOLUTIONS
 
 LESSON = "01_preprocessing"
 SOURCE = SOLUTIONS / LESSON / f"{LESSON}.ipynb"
+pytestmark = pytest.mark.slow
 FUNCTIONS = ["to_batch", "resize_center_crop", "apply_preset", "top1_accuracy", "guess_preset"]
 TESTS = {f: f"test_{f}" for f in FUNCTIONS}
 MODULE = {"to_batch": "tlkit.preprocessing", "resize_center_crop": "tlkit.preprocessing",
@@ -97,9 +98,9 @@ def _answered(release, answers: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    course = grading.new_course(tmp_path_factory.mktemp("integrity"), LESSON)
-    release = grading.generate(course, LESSON) / f"{LESSON}.ipynb"
+def graded_class(tmp_path_factory, copy_course):
+    course = copy_course(tmp_path_factory.mktemp("integrity") / "course", [LESSON])
+    release = course / "lessons" / LESSON / f"{LESSON}.ipynb"
     students = {"honest": _answered(release, HONEST), "pasted": grading.fill_in(release, SOURCE),
                 "sharer_a": _answered(release, {"to_batch": SHARED}),
                 "sharer_b": _answered(release, {"to_batch": RENAMED}),
@@ -164,11 +165,11 @@ def test_audit_names_every_copy_and_not_the_honest_student(graded_class):
     assert cli.main(["audit", LESSON, "--course", str(course), "--release", str(release)]) == 1
 
 
-def test_check_reports_the_same(graded_class, tmp_path):
+def test_check_reports_the_same(graded_class, tmp_path, releases):
     _, release, _ = graded_class
     path = tmp_path / f"{LESSON}.ipynb"
     nbformat.write(_answered(release, CHEATS["imported"] | {f: HONEST[f] for f in FUNCTIONS[1:]}), path)
-    [result] = check.check([path])
+    [result] = check.check([path], generated=releases)
     by_test = {t.grade_id: t for e in result.exercises for t in e.tests}
     assert by_test["test_to_batch"].points == 0
     assert by_test["test_to_batch"].message == "AssertionError: to_batch is tlkit.preprocessing.to_batch: write your own"

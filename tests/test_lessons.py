@@ -10,9 +10,8 @@ import pytest
 
 from tlkit.course import check
 from tlkit.course.paths import LESSONS, SOLUTIONS
-from tlkit.course.grading import (LESSON_IDS, autograde_class, feedback_text, fill_in, generate, hidden_test_lines,
-                                  nbgrader_meta, new_course, partially_solved, release_differences, run_nbgrader, scores,
-                                  submit)
+from tlkit.course.grading import (LESSON_IDS, autograde_class, feedback_text, fill_in, hidden_test_lines, nbgrader_meta,
+                                  partially_solved, release_differences, run_nbgrader, scores, submit)
 
 pytestmark = pytest.mark.skipif(not LESSON_IDS, reason="no lessons yet")
 
@@ -51,65 +50,63 @@ def test_graded_api_convention(lesson):
 
 
 @pytest.mark.parametrize("lesson", LESSON_IDS)
-def test_lesson_in_sync(lesson, tmp_path):
+def test_lesson_in_sync(lesson, releases):
     """lessons/<id> is exactly what nbgrader generate_assignment makes from solutions/<id> now."""
-    fresh = generate(new_course(tmp_path, lesson), lesson)
+    fresh = releases / "lessons" / lesson
     committed = LESSONS / lesson
     assert committed.is_dir(), f"{committed} is missing: run nbgrader generate_assignment {lesson}"
     problems = release_differences(fresh, committed)
     assert not problems, problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSON_IDS)
-def test_autograde_round_trip(lesson, tmp_path):
+def test_autograde_round_trip(lesson, tmp_path, copy_course, releases):
     """Solutions filled into the release earn full marks; the untouched release earns 0 and still grades; and
-    ``tlkit check`` gives a partially and a fully solved notebook exactly the points nbgrader autograde gives them.
+    ``tlkit check`` gives a partially solved notebook exactly the points nbgrader autograde gives it.
 
-    One class-wide autograde (solver, blank, partial) and one ``tlkit check`` call (partial, full): every kernel start
-    is paid once.
+    Each notebook is graded once: one class-wide ``nbgrader autograde`` (blank, partial) and, at the same time, one
+    ``tlkit check`` call (partial, solver), which is itself an ``nbgrader autograde`` run whose gradebook it reports.
     """
-    (tmp_path / "course").mkdir()
-    course = new_course(tmp_path / "course", lesson)
-    release = generate(course, lesson) / f"{lesson}.ipynb"
-    notebooks = {"solver": fill_in(release, _source(lesson)), "blank": nbformat.read(release, 4),
-                 "partial": partially_solved(release, _source(lesson))}
+    course = copy_course(tmp_path / "course", [lesson])
+    release = course / "lessons" / lesson / f"{lesson}.ipynb"
+    notebooks = {"blank": nbformat.read(release, 4), "partial": partially_solved(release, _source(lesson))}
     saved = {}  # what a learner saves; tlkit check grades them in its own course while nbgrader grades this one
-    for student in ("partial", "solver"):
+    for student, nb in (("partial", notebooks["partial"]), ("solver", fill_in(release, _source(lesson)))):
         saved[student] = tmp_path / "learner" / student / f"{lesson}.ipynb"
         saved[student].parent.mkdir(parents=True)
-        nbformat.write(notebooks[student], saved[student])
+        nbformat.write(nb, saved[student])
     with ThreadPoolExecutor(1) as pool:  # both runs at once: grade-profile kernels use one thread each
-        checked = pool.submit(check.check, [saved["partial"], saved["solver"]])
+        checked = pool.submit(check.check, [saved["partial"], saved["solver"]], generated=releases)
         for student, nb in notebooks.items():
             submit(course, lesson, student, nb)
         proc = autograde_class(course, lesson, timeout=900)
-        results = checked.result()
+        partial, full = results = checked.result()
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
 
-    solved = scores(course, lesson, "solver")
+    solved = full.test_scores()
     assert solved, "no autograded cells"
     lost = {k: v for k, v in solved.items() if v[0] != v[1]}
     assert not lost, f"the reference solutions lose points: {lost}"
+    assert full.full_marks and check.exit_code([full]) == 0
 
     blank = scores(course, lesson, "blank")
-    assert set(solved) <= set(blank)  # blank also auto-scores its unanswered written answers (0 points)
+    assert {k: m for k, (_, m) in blank.items() if k in solved} == {k: m for k, (_, m) in solved.items()}
     earned = {k: v for k, v in blank.items() if v[0] != 0}
     assert not earned, f"test cells that pass without any solution: {earned}"
     crashed = blank_crashes(course / "autograded" / "blank" / lesson / f"{lesson}.ipynb")
     assert not crashed, f"a blank release's cells fail without naming the exercise to write first: {crashed}"
 
-    # tlkit check, as a learner runs it on saved notebooks (one call, one autograde run): nbgrader's points
-    for student, result in zip(("partial", "solver"), results):
+    # tlkit check, as a learner runs it on saved notebooks: nbgrader's points
+    for result in results:
         assert result.lesson == lesson
-        mine = result.test_scores()
-        autograde = scores(course, lesson, student)
-        assert mine == {k: autograde[k] for k in mine}, (student, mine, autograde)
-        assert set(mine) == {k for k in autograde if k in solved}, (student, mine, autograde)
         report = check.format_result(result)
         for exercise in result.exercises:  # the table shows each exercise's points
             assert f"{exercise.points:g} / {exercise.max_points:g}" in report, report
         leaked = [line for line in hidden_test_lines(_source(lesson)) if line in report]
         assert not leaked, f"the report shows hidden test source: {leaked}"
+    mine, autograde = partial.test_scores(), scores(course, lesson, "partial")
+    assert mine == {k: autograde[k] for k in solved}, (mine, autograde)
     # the feedback each student receives: no hidden test (nbgrader_config.py's HideHiddenTests)
     run_nbgrader(course, "generate_feedback", lesson, "--force", timeout=600)
     hidden = hidden_test_lines(_source(lesson))
@@ -117,8 +114,5 @@ def test_autograde_round_trip(lesson, tmp_path):
         text = {line.strip() for line in feedback_text(course, lesson, student).splitlines()}
         shown = [line for line in hidden if line in text]
         assert not shown, f"{student}'s feedback shows {len(shown)} of {len(hidden)} hidden-test lines: {shown[:3]}"
-    partial, full = results
-    assert full.full_marks and check.exit_code([full]) == 0
     if len(partial.exercises) > 1:
         assert 0 < partial.points < partial.max_points and check.exit_code(results) == 1, check.format_result(partial)
-

@@ -138,6 +138,7 @@ def test_enough_mutants(lesson):
     assert not short, f"fewer than {MIN_MUTANTS} mutants: {short}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", sorted(p.stem for p in MUTANTS.glob("*.py")))
 def test_every_mutant_loses_points(lesson, tmp_path):
     outcome = run_mutants(lesson, tmp_path)

@@ -1,5 +1,5 @@
-"""Where and how code runs: the device, seeding, moving tensors and models there, bf16 autocast on CUDA, the cores
-this process may use, and the device named in words (what a result ran on)."""
+"""Where and how code runs: the device, seeding, moving tensors and models there, bf16 autocast on CUDA (on the CPU
+too when asked), the cores this process may use, and the device named in words (what a result ran on)."""
 from __future__ import annotations
 
 import ctypes
@@ -34,9 +34,14 @@ def seed_everything(seed: int = 0) -> None:
     torch.manual_seed(seed)
 
 
+# True: autocast(cpu) runs bf16 as well, so the tests check CUDA's bf16 numerics on the CPU (slower on most CPUs)
+AUTOCAST_ON_CPU = False
+
+
 def autocast(dev: torch.device):
-    """bf16 autocast on CUDA, a no-op elsewhere."""
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    """bf16 autocast on CUDA (and on the CPU while ``AUTOCAST_ON_CPU`` is True), a no-op elsewhere."""
+    on_cpu = dev.type == "cpu" and AUTOCAST_ON_CPU
+    return torch.autocast("cpu" if on_cpu else "cuda", dtype=torch.bfloat16, enabled=on_cpu or dev.type == "cuda")
 
 
 def to_device(x: torch.Tensor, dev: torch.device | None = None) -> torch.Tensor:

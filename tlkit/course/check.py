@@ -352,11 +352,15 @@ def _remove(folder: Path) -> None:
 
 
 def check(targets: list[str | Path], solutions: Path = SOLUTIONS, later_timeout: int | None = LATER_TIMEOUT,
-          keep: Path | None = None, timeout: float | None = None) -> list[Result]:
+          keep: Path | None = None, timeout: float | None = None, cell_timeout: int | None = None,
+          generated: Path | None = None) -> list[Result]:
     """Grade the saved notebooks ``targets`` (paths or lesson ids) in one temporary course and one autograde run.
 
     BadInput (before anything runs) for a target that cannot be checked. ``keep``: build the course there and
-    leave it (for debugging); otherwise a temporary folder that is removed afterwards.
+    leave it (for debugging); otherwise a temporary folder that is removed afterwards. ``timeout``: seconds for each
+    nbgrader run; ``cell_timeout``: seconds per cell instead of nbgrader_config.py's. ``generated``: a course in
+    which ``nbgrader generate_assignment`` already ran for these lessons from ``solutions``; its gradebook and releases
+    are copied instead of generating them again.
     """
     if not targets:
         raise BadInput("nothing to check: give a notebook path, a lesson id, or --all")
@@ -364,14 +368,14 @@ def check(targets: list[str | Path], solutions: Path = SOLUTIONS, later_timeout:
     course = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="tlkit-check-"))
     course.mkdir(parents=True, exist_ok=True)
     try:
-        return _grade(course, resolved, Path(solutions), later_timeout, timeout)
+        return _grade(course, resolved, Path(solutions), later_timeout, timeout, cell_timeout, generated)
     finally:
         if not keep:
             _remove(course)
 
 
 def _grade(course: Path, resolved: list[tuple[str, Path]], solutions: Path, later_timeout: int | None,
-           timeout: float | None) -> list[Result]:
+           timeout: float | None, cell_timeout: int | None, generated: Path | None) -> list[Result]:
     lessons = sorted({lesson for lesson, _ in resolved})
     for lesson in lessons:
         grading.new_course(course, lesson, solutions)
@@ -386,12 +390,18 @@ def _grade(course: Path, resolved: list[tuple[str, Path]], solutions: Path, late
     trace.mkdir()
     env = {TRACE_ENV: str(trace), LATER_TIMEOUT_ENV: str(later_timeout or "")}
     assignment = lessons[0] if len(lessons) == 1 else "*"
-    gen = grading.run_nbgrader(course, "generate_assignment", assignment, "--force", check=False, timeout=timeout,
-                               env=env, unset=DROPPED_ENV)
-    if gen.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_assignment failed:\n{gen.stdout[-2000:]}\n{gen.stderr[-2000:]}")
-    proc = grading.run_nbgrader(course, "autograde", assignment, "--force", check=False, timeout=timeout, env=env,
-                                unset=DROPPED_ENV)
+    if generated:
+        shutil.copy(Path(generated) / "gradebook.db", course / "gradebook.db")
+        for lesson in lessons:
+            shutil.copytree(Path(generated) / "lessons" / lesson, course / "lessons" / lesson)
+    else:
+        gen = grading.run_nbgrader(course, "generate_assignment", assignment, "--force", check=False, timeout=timeout,
+                                   env=env, unset=DROPPED_ENV)
+        if gen.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{gen.stdout[-2000:]}\n{gen.stderr[-2000:]}")
+    cells = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
+    proc = grading.run_nbgrader(course, "autograde", assignment, "--force", *cells, check=False, timeout=timeout,
+                                env=env, unset=DROPPED_ENV)
     log = proc.stdout + proc.stderr
     return [_result(course, lesson, Path(path), student, solutions, trace, log, later_timeout)
             for (lesson, path), student in zip(resolved, students)]
