@@ -22,11 +22,21 @@ if _WORKERS > 1 and "CPU_LIMIT" not in os.environ:
 collect_ignore = ["fixtures"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
-    """nbval's cells of the solution notebooks (every lesson in the quick profile: minutes) are ``slow``."""
+    """nbval's cells of the solution notebooks (every lesson in the quick profile: minutes) are ``slow``.
+
+    For pytest-xdist's ``--dist loadgroup`` (pyproject.toml): a notebook's cells, and the tests of a module that share a
+    module-scoped fixture, run on one worker; every other test goes to whichever worker is free. The notebooks (the
+    longest units) are sent first, then the other slow tests, then the short ones, which fill the end of the run
+    instead of one long unit running alone."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+        fixtures = item._fixtureinfo.name2fixturedefs.values() if hasattr(item, "_fixtureinfo") else []
+        if item.path.suffix == ".ipynb" or any(d.scope in ("module", "package") for ds in fixtures for d in ds):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=lambda item: (item.path.suffix != ".ipynb", item.get_closest_marker("slow") is None))
 
 
 @pytest.fixture
