@@ -1,6 +1,5 @@
 """tlkit.checkpoint and fit's checkpoint= / resume=: atomic writes, and a run killed mid-way (SIGKILL) that resumes
 to the very same weights and history as an uninterrupted one."""
-import os
 import signal
 import subprocess
 import sys

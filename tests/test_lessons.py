@@ -98,18 +98,18 @@ def test_autograde_round_trip(lesson, tmp_path, copy_course, releases):
     assert not crashed, f"a blank release's cells fail without naming the exercise to write first: {crashed}"
 
     # tlkit check, as a learner runs it on saved notebooks: nbgrader's points
+    hidden = hidden_test_lines(_source(lesson))
     for result in results:
         assert result.lesson == lesson
         report = check.format_result(result)
         for exercise in result.exercises:  # the table shows each exercise's points
             assert f"{exercise.points:g} / {exercise.max_points:g}" in report, report
-        leaked = [line for line in hidden_test_lines(_source(lesson)) if line in report]
+        leaked = [line for line in hidden if line in report]
         assert not leaked, f"the report shows hidden test source: {leaked}"
     mine, autograde = partial.test_scores(), scores(course, lesson, "partial")
     assert mine == {k: autograde[k] for k in solved}, (mine, autograde)
     # the feedback each student receives: no hidden test (nbgrader_config.py's HideHiddenTests)
     run_nbgrader(course, "generate_feedback", lesson, "--force", timeout=600)
-    hidden = hidden_test_lines(_source(lesson))
     for student in notebooks:
         text = {line.strip() for line in feedback_text(course, lesson, student).splitlines()}
         shown = [line for line in hidden if line in text]
